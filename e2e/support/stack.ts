@@ -1,0 +1,55 @@
+/**
+ * The running stack the e2e tests talk to: written by global-setup.ts, read by the tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const STATE_FILE = path.join(ROOT, '.harness/test/e2e-stack.json');
+
+export interface Stack {
+  wpUrl: string;
+  wpDir: string;
+  relayUrl: string;
+  relayDb: string;
+  fakeMetaUrl: string;
+  logDir: string;
+  dbSocket: string;
+  dbName: string;
+  siteId: string;
+  pixelId: string;
+  adminToken: string;
+}
+
+export function readStack(): Stack {
+  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as Stack;
+}
+
+/** Reads `scripts/harness.sh env test` into an object. */
+export function harnessEnv(): Record<string, string> {
+  const out = execFileSync('bash', [path.join(ROOT, 'scripts/harness.sh'), 'env', 'test'], { encoding: 'utf8' });
+  const env: Record<string, string> = {};
+  for (const m of out.matchAll(/^export (\w+)='(.*)'$/gm)) env[m[1]!] = m[2]!;
+  return env;
+}
+
+/** A full dump of the WordPress database, to look for data that must not be there. */
+export function dumpWordPressDb(stack: Stack): string {
+  return execFileSync(
+    'mariadb-dump',
+    ['--no-defaults', `--socket=${stack.dbSocket}`, '-uroot', '--skip-extended-insert', stack.dbName],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
