@@ -77,7 +77,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const pids = [
     startDetached(
       tsx,
-      [path.join(ROOT, 'relay/test/fakes/meta-server.ts'), '--port', metaPort, '--token', metaToken],
+      [path.join(ROOT, 'relay/test/fakes/meta-server.ts'), '--port', metaPort, '--tokens', metaToken, '--pixels', pixelId],
       process.env,
       path.join(logDir, 'fake-meta.log'),
     ),

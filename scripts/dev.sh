@@ -35,7 +35,7 @@ port_open "$RELAY_PORT" && die "port $RELAY_PORT is taken (another relay running
 
 "${RELAY[@]}" sites add --id "$SITE_ID" --secret "$SECRET" >/dev/null
 # Meta in dry-run: a merchant previews exactly what Meta would receive before going live.
-"${RELAY[@]}" connect meta --site "$SITE_ID" --pixel 1234567890123456 --token demo-token-not-real --dry-run >/dev/null
+"${RELAY[@]}" connect meta --site "$SITE_ID" --pixel 1234567890123456 --token demo-access-token-not-a-real-one --dry-run >/dev/null
 
 setsid "${RELAY[@]}" start </dev/null >>"$LOG_DIR/relay.log" 2>&1 &
 echo $! > "$RUN_DIR/relay.pgid"

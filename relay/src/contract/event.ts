@@ -155,6 +155,8 @@ export const canonicalEventSchema = z
       .number()
       .int()
       .positive()
+      // 9,999,999,999 s is the year 2286; anything larger is almost surely milliseconds.
+      .max(9_999_999_999, 'must be unix seconds, not milliseconds (divide by 1000)')
       .describe('Unix time in seconds when the event happened.'),
     source: z.enum(['browser', 'server', 'webhook', 'sdk']),
     context: contextSchema.default({}),
@@ -172,6 +174,6 @@ export type CanonicalEventInput = z.input<typeof canonicalEventSchema>;
 export const MAX_EVENTS_PER_REQUEST = 500;
 export const ingestEnvelopeSchema = z
   .object({
-    events: z.array(z.unknown()).min(1, 'events must contain at least one event').max(MAX_EVENTS_PER_REQUEST),
+    events: z.array(z.unknown()).min(1, 'events must contain at least one event').max(MAX_EVENTS_PER_REQUEST, `events may hold at most ${MAX_EVENTS_PER_REQUEST} events per request; split the batch`),
   })
   .strict();

@@ -1,0 +1,75 @@
+/**
+ * The relay as a fastify plugin (fastify/demo layout): infrastructure plugins first (store,
+ * HTTP client and delivery worker), then app-wide behaviour, then routes. server.ts owns
+ * listening, timeouts, logging and shutdown; tests build it with `buildApp` and `inject`.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from './config.js';
+import type { HttpClient } from './delivery/http.js';
+import type { WorkerOptions } from './delivery/worker.js';
+import type { DestinationRegistry } from './destinations/registry.js';
+import { ingestRoutes } from './ingest/route.js';
+import deliveryPlugin from './plugins/delivery.js';
+import storePlugin from './plugins/store.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import type { Store } from './store/types.js';
+
+export interface AppOptions {
+  config: Config;
+  /** Destinations by slug; production passes registry.ts, tests pass their own. */
+  registry: Partial<DestinationRegistry>;
+  /** Injected store (tests); otherwise the SQLite file at config.dbPath, closed with the app. */
+  store?: Store;
+  http?: HttpClient;
+  /** Run the background delivery worker (default true). */
+  startWorker?: boolean;
+  /** Worker tuning beyond the configuration (tests: backoff, random). */
+  worker?: Partial<Omit<WorkerOptions, 'store' | 'registry' | 'http' | 'logger' | 'now'>>;
+  clock?: () => number;
+}
+
+async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts;
+  const clock = opts.clock ?? Date.now;
+
+  // Infrastructure.
+  await fastify.register(storePlugin, { dbPath: config.dbPath, store: opts.store, clock });
+  await fastify.register(deliveryPlugin, {
+    registry: opts.registry,
+    http: opts.http,
+    startWorker: opts.startWorker ?? true,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    worker: {
+      intervalMs: config.workerIntervalMs,
+      concurrency: config.workerConcurrency,
+      baseUrls: config.metaBaseUrl ? { meta: config.metaBaseUrl } : {},
+      ...opts.worker,
+    },
+  });
+
+  // App-wide behaviour: JSON answers for unknown routes, in the same shape as every error.
+  fastify.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see docs/CONTRACT.md` }),
+  );
+
+  // Routes.
+  await fastify.register(healthRoutes);
+  await fastify.register(ingestRoutes, {
+    bodyLimitBytes: config.bodyLimitBytes,
+    signatureToleranceSeconds: config.signatureToleranceSeconds,
+  });
+  await fastify.register(adminRoutes, { adminToken: config.adminToken });
+}
+
+const relayApp = fp(app, { name: 'layersync-relay' });
+export default relayApp;
+
+/** A fastify instance with the relay registered and ready (tests use `inject` on it). */
+export async function buildApp(opts: AppOptions, server: FastifyServerOptions = { logger: false }): Promise<FastifyInstance> {
+  const instance = Fastify({ bodyLimit: opts.config.bodyLimitBytes, ...server });
+  await instance.register(relayApp, opts);
+  await instance.ready();
+  return instance;
+}

@@ -1,0 +1,107 @@
+/**
+ * Versioned SQLite migrations. Each is a dated function applied once, in order, inside its own
+ * transaction, and recorded in `schema_migrations`. Never edit a migration that has shipped:
+ * add a new one.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** `YYYY-MM-DD-name`; sorts in application order. */
+  id: string;
+  up(db: Database): void;
+}
+
+/** 2025-11-23: sites, events, destinations, deliveries and replay protection. */
+function m20251123Foundation(db: Database): void {
+  db.exec(`
+    CREATE TABLE sites (
+      site_id         TEXT PRIMARY KEY,
+      -- Plaintext for now; a later migration encrypts secrets at rest.
+      secret          TEXT NOT NULL,
+      -- The previous secret stays valid during a rotation.
+      secret_previous TEXT,
+      created_at      INTEGER NOT NULL,
+      updated_at      INTEGER NOT NULL
+    ) STRICT;
+
+    -- Integer primary key: inserts append; the (site_id, event_id) index is the dedup key.
+    CREATE TABLE events (
+      id          INTEGER PRIMARY KEY,
+      site_id     TEXT NOT NULL REFERENCES sites(site_id),
+      event_id    TEXT NOT NULL,
+      event_name  TEXT NOT NULL,
+      event_time  INTEGER NOT NULL,
+      source      TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      request_id  TEXT NOT NULL,
+      body        TEXT NOT NULL,
+      UNIQUE (site_id, event_id)
+    ) STRICT;
+    CREATE INDEX events_site_recent ON events (site_id, id);
+
+    CREATE TABLE destinations (
+      id            INTEGER PRIMARY KEY,
+      site_id       TEXT NOT NULL REFERENCES sites(site_id),
+      slug          TEXT NOT NULL,
+      enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+      mode          TEXT NOT NULL CHECK (mode IN ('live', 'dry_run')),
+      settings      TEXT NOT NULL,
+      parked_at     INTEGER,
+      parked_reason TEXT,
+      created_at    INTEGER NOT NULL,
+      updated_at    INTEGER NOT NULL,
+      UNIQUE (site_id, slug)
+    ) STRICT;
+
+    CREATE TABLE deliveries (
+      id                  INTEGER PRIMARY KEY,
+      event_pk            INTEGER NOT NULL REFERENCES events(id),
+      destination_id      INTEGER NOT NULL REFERENCES destinations(id),
+      platform_event_name TEXT,
+      status              TEXT NOT NULL CHECK (status IN ('pending','delivered','dry_run','retry','failed','dead','skipped')),
+      attempts            INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at     INTEGER,
+      lease_token         TEXT,
+      lease_until         INTEGER,
+      last_status         INTEGER,
+      last_error          TEXT,
+      payload             TEXT,
+      latency_ms          INTEGER,
+      created_at          INTEGER NOT NULL,
+      updated_at          INTEGER NOT NULL,
+      UNIQUE (event_pk, destination_id)
+    ) STRICT;
+    -- Only open rows are indexed for the worker's claim, so settled history costs it nothing.
+    CREATE INDEX deliveries_due ON deliveries (destination_id, next_attempt_at)
+      WHERE status IN ('pending', 'retry');
+
+    CREATE TABLE request_ids (
+      site_id    TEXT NOT NULL,
+      request_id TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (site_id, request_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX request_ids_expiry ON request_ids (expires_at);
+  `);
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ id: '2025-11-23-foundation', up: m20251123Foundation }];
+
+/** Applies every migration not yet recorded. Safe to run from several processes at once. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`);
+  const applied: string[] = [];
+  const isApplied = db.prepare<[string], { id: string }>('SELECT id FROM schema_migrations WHERE id = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of migrations) {
+    // IMMEDIATE takes the write lock before checking, so two processes starting together
+    // (relay and CLI) cannot both apply the same migration.
+    db.transaction(() => {
+      if (isApplied.get(m.id)) return;
+      m.up(db);
+      record.run(m.id, now);
+      applied.push(m.id);
+    }).immediate();
+  }
+  return applied;
+}

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 8787,
+      dbPath: path.resolve(process.cwd(), 'data/layersync.sqlite'),
+      logLevel: 'info',
+      bodyLimitBytes: 1_048_576,
+      signatureToleranceSeconds: 300,
+      adminToken: undefined,
+      workerIntervalMs: 1000,
+      workerConcurrency: 8,
+      shutdownTimeoutMs: 10_000,
+      metaBaseUrl: undefined,
+    });
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      LAYERSYNC_HOST: '0.0.0.0',
+      LAYERSYNC_PORT: '9000',
+      LAYERSYNC_DB: '/var/lib/layersync/relay.sqlite',
+      LAYERSYNC_LOG_LEVEL: 'warn',
+      LAYERSYNC_BODY_LIMIT_BYTES: '2048',
+      LAYERSYNC_SIGNATURE_TOLERANCE_SECONDS: '60',
+      LAYERSYNC_ADMIN_TOKEN: 'an-admin-token-of-some-length',
+      LAYERSYNC_WORKER_INTERVAL_MS: '250',
+      LAYERSYNC_WORKER_CONCURRENCY: '2',
+      LAYERSYNC_SHUTDOWN_TIMEOUT_MS: '0',
+      LAYERSYNC_META_BASE_URL: 'http://127.0.0.1:8790/',
+    });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      dbPath: '/var/lib/layersync/relay.sqlite',
+      logLevel: 'warn',
+      bodyLimitBytes: 2048,
+      signatureToleranceSeconds: 60,
+      adminToken: 'an-admin-token-of-some-length',
+      workerIntervalMs: 250,
+      workerConcurrency: 2,
+      shutdownTimeoutMs: 0,
+      metaBaseUrl: 'http://127.0.0.1:8790',
+    });
+  });
+
+  it('names the variable, the expectation and the value it got', () => {
+    expect(problems({ LAYERSYNC_PORT: 'abc' })).toEqual(['LAYERSYNC_PORT must be an integer 1-65535, got "abc"']);
+    expect(problems({ LAYERSYNC_PORT: '70000' })).toEqual(['LAYERSYNC_PORT must be an integer 1-65535, got "70000"']);
+    expect(problems({ LAYERSYNC_PORT: '80.5' })).toEqual(['LAYERSYNC_PORT must be an integer 1-65535, got "80.5"']);
+    expect(problems({ LAYERSYNC_LOG_LEVEL: 'verbose' })).toEqual([
+      'LAYERSYNC_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ]);
+    expect(problems({ LAYERSYNC_META_BASE_URL: 'graph.example' })).toEqual([
+      'LAYERSYNC_META_BASE_URL must be an http(s) origin such as http://127.0.0.1:8790 (no query string), got "graph.example"',
+    ]);
+    expect(problems({ LAYERSYNC_ADMIN_TOKEN: 'short' })[0]).toMatch(/^LAYERSYNC_ADMIN_TOKEN must be at least 16 printable characters/);
+    expect(problems({ LAYERSYNC_BODY_LIMIT_BYTES: '10' })).toEqual(['LAYERSYNC_BODY_LIMIT_BYTES must be an integer 1024-67108864, got "10"']);
+  });
+
+  it('reports every bad variable at once', () => {
+    const p = problems({ LAYERSYNC_PORT: '-1', LAYERSYNC_SIGNATURE_TOLERANCE_SECONDS: 'five', LAYERSYNC_WORKER_INTERVAL_MS: '1' });
+    expect(p).toHaveLength(3);
+    expect(p.map((s) => s.split(' ')[0])).toEqual(['LAYERSYNC_PORT', 'LAYERSYNC_SIGNATURE_TOLERANCE_SECONDS', 'LAYERSYNC_WORKER_INTERVAL_MS']);
+    try {
+      loadConfig({ LAYERSYNC_PORT: '-1' });
+    } catch (err) {
+      expect((err as Error).message).toBe('invalid configuration:\n  LAYERSYNC_PORT must be an integer 1-65535, got "-1"');
+    }
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ LAYERSYNC_ADMIN_TOKEN: '', LAYERSYNC_PORT: '' })).toMatchObject({ adminToken: undefined, port: 8787 });
+  });
+});
