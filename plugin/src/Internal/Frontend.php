@@ -1,0 +1,151 @@
+<?php
+/**
+ * The storefront tracker.
+ *
+ * @package LayerSync
+ */
+
+declare( strict_types = 1 );
+
+namespace LayerSync\Internal;
+
+use LayerSync\Internal\Rest\EventsController;
+
+/**
+ * Enqueues build/tracker.js (deferred, in the footer) and, before it, one inline script with the
+ * runtime configuration (`window.LayerSyncConfig`, one JSON object) and the stub that queues
+ * calls made before the tracker loads.
+ *
+ * Everything printed is the same for every visitor — no nonce, no user data — so pages stay
+ * cacheable for days by full-page caches and CDNs and keep tracking correctly.
+ *
+ * @since 0.1.0
+ */
+final class Frontend {
+
+	public const SCRIPT_HANDLE = 'layersync-tracker';
+
+	/**
+	 * Stub: `window.LayerSync.q` keeps `[method, arguments]` until the tracker replays them.
+	 */
+	private const STUB = 'window.LayerSync=window.LayerSync||{q:[]};window.LayerSync.q=window.LayerSync.q||[];'
+		. '["track","setConsent"].forEach(function(m){window.LayerSync[m]=window.LayerSync[m]||function(){'
+		. 'window.LayerSync.q.push([m,Array.prototype.slice.call(arguments)]);};});';
+
+	/**
+	 * Settings (consent default).
+	 *
+	 * @var Settings
+	 */
+	private Settings $settings;
+
+	/**
+	 * Absolute path of the plugin directory, with trailing slash.
+	 *
+	 * @var string
+	 */
+	private string $plugin_dir;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Settings $settings   Settings.
+	 * @param string   $plugin_dir Plugin directory with trailing slash.
+	 */
+	public function __construct( Settings $settings, string $plugin_dir ) {
+		$this->settings   = $settings;
+		$this->plugin_dir = $plugin_dir;
+	}
+
+	/**
+	 * Hooks.
+	 */
+	public function register(): void {
+		add_action( 'wp_enqueue_scripts', array( $this, 'enqueue_tracker' ) );
+	}
+
+	/**
+	 * Enqueues the tracker with its configuration and stub.
+	 */
+	public function enqueue_tracker(): void {
+		$file = $this->plugin_dir . 'build/tracker.js';
+		if ( ! is_file( $file ) ) {
+			return;
+		}
+		// The esbuild output has no asset.php: the file's mtime busts caches on rebuilds.
+		wp_enqueue_script(
+			self::SCRIPT_HANDLE,
+			plugins_url( 'build/tracker.js', $this->plugin_dir . 'layersync.php' ),
+			array(),
+			LAYERSYNC_VERSION . '-' . (string) filemtime( $file ),
+			array(
+				'in_footer' => true,
+				'strategy'  => 'defer',
+			)
+		);
+		wp_add_inline_script( self::SCRIPT_HANDLE, $this->inline_script(), 'before' );
+	}
+
+	/**
+	 * `window.LayerSyncConfig = {…};` followed by the stub.
+	 *
+	 * @return string
+	 */
+	public function inline_script(): string {
+		return 'window.LayerSyncConfig=' . wp_json_encode( $this->config(), JSON_UNESCAPED_SLASHES ) . ';' . self::STUB;
+	}
+
+	/**
+	 * The tracker's runtime configuration.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public function config(): array {
+		$state   = $this->settings->consent_default();
+		$consent = array(
+			'ad_storage'         => $state,
+			'analytics_storage'  => $state,
+			'ad_user_data'       => $state,
+			'ad_personalization' => $state,
+			'do_not_sell'        => false,
+		);
+
+		/**
+		 * Filters the consent the tracker assumes until a consent manager (or
+		 * `LayerSync.setConsent()`) says otherwise. The same for every visitor: pages are cached.
+		 *
+		 * @since 0.1.0
+		 *
+		 * @param array{ad_storage: string, analytics_storage: string, ad_user_data: string, ad_personalization: string, do_not_sell: bool} $consent
+		 *        Each signal "granted" or "denied".
+		 */
+		$consent = apply_filters( 'layersync_consent_defaults', $consent );
+
+		$config = array(
+			// Path only: the page may be served from another host name or scheme (CDN, cache),
+			// and the events route accepts only same-origin requests.
+			'endpoint' => wp_make_link_relative( rest_url( EventsController::NAMESPACE . EventsController::ROUTE ) ),
+			'consent'  => $consent,
+		);
+		if ( function_exists( 'get_woocommerce_currency' ) ) {
+			$config['currency'] = get_woocommerce_currency();
+		}
+		$calling_code = $this->settings->default_calling_code();
+		if ( '' !== $calling_code ) {
+			// The tracker hashes phone numbers in the browser with the same rule as the server.
+			$config['default_calling_code'] = $calling_code;
+		}
+
+		/**
+		 * Filters the tracker configuration printed as `window.LayerSyncConfig`.
+		 *
+		 * It is printed identically for every visitor (cacheable): never add per-user data.
+		 *
+		 * @since 0.1.0
+		 *
+		 * @param array<string, mixed> $config endpoint, consent, currency (with WooCommerce),
+		 *                                    default_calling_code (when known).
+		 */
+		return (array) apply_filters( 'layersync_tracker_config', $config );
+	}
+}

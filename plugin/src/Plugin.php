@@ -1,0 +1,210 @@
+<?php
+/**
+ * Composition root.
+ *
+ * @package LayerSync
+ */
+
+declare( strict_types = 1 );
+
+namespace LayerSync;
+
+use LayerSync\Internal\Admin\AdminPage;
+use LayerSync\Internal\Event\EventRecorder;
+use LayerSync\Internal\Event\EventValidator;
+use LayerSync\Internal\Frontend;
+use LayerSync\Internal\Identity\Hasher;
+use LayerSync\Internal\Outbox\DrainScheduler;
+use LayerSync\Internal\Outbox\Drainer;
+use LayerSync\Internal\Outbox\OutboxRepository;
+use LayerSync\Internal\Outbox\OutboxTable;
+use LayerSync\Internal\Relay\RelayClient;
+use LayerSync\Internal\Rest\EventsController;
+use LayerSync\Internal\Rest\SettingsController;
+use LayerSync\Internal\Settings;
+
+/**
+ * Builds the plugin's services once, wires their dependencies, and asks each to register its
+ * hooks. Nothing here runs business logic.
+ *
+ * @since 0.1.0
+ */
+final class Plugin {
+
+	/**
+	 * The booted instance.
+	 *
+	 * @var Plugin|null
+	 */
+	private static ?Plugin $instance = null;
+
+	/**
+	 * Plugin directory with trailing slash.
+	 *
+	 * @var string
+	 */
+	private string $dir;
+
+	/**
+	 * Settings.
+	 *
+	 * @var Settings
+	 */
+	private Settings $settings;
+
+	/**
+	 * Drain scheduling.
+	 *
+	 * @var DrainScheduler
+	 */
+	private DrainScheduler $scheduler;
+
+	/**
+	 * Outbox storage.
+	 *
+	 * @var OutboxRepository
+	 */
+	private OutboxRepository $outbox;
+
+	/**
+	 * Event recording.
+	 *
+	 * @var EventRecorder
+	 */
+	private EventRecorder $recorder;
+
+	/**
+	 * Relay client.
+	 *
+	 * @var RelayClient
+	 */
+	private RelayClient $relay;
+
+	/**
+	 * Constructor: builds the object graph.
+	 *
+	 * @param string $plugin_file Main plugin file.
+	 */
+	private function __construct( string $plugin_file ) {
+		$this->dir       = trailingslashit( dirname( $plugin_file ) );
+		$this->settings  = new Settings();
+		$this->scheduler = new DrainScheduler();
+		$this->outbox    = new OutboxRepository();
+		$this->relay     = new RelayClient( $this->settings );
+		$this->recorder  = new EventRecorder( $this->outbox, new EventValidator(), $this->scheduler );
+	}
+
+	/**
+	 * Creates the instance and registers its hooks (once).
+	 *
+	 * @return Plugin
+	 */
+	public static function boot(): Plugin {
+		if ( null === self::$instance ) {
+			self::$instance = new self( LAYERSYNC_FILE );
+			self::$instance->register();
+		}
+		return self::$instance;
+	}
+
+	/**
+	 * The booted instance, for code that runs later (integrations, tests).
+	 *
+	 * @return Plugin|null
+	 */
+	public static function instance(): ?Plugin {
+		return self::$instance;
+	}
+
+	/**
+	 * Registers every component's hooks.
+	 */
+	public function register(): void {
+		add_action( 'plugins_loaded', array( $this, 'maybe_upgrade' ) );
+		add_action( 'init', array( $this, 'load_textdomain' ) );
+		add_action( 'admin_notices', array( $this, 'woocommerce_version_notice' ) );
+
+		$this->scheduler->register();
+		( new Drainer( $this->outbox, $this->relay, $this->settings, $this->scheduler ) )->register();
+		( new EventsController( $this->recorder, new EventValidator(), $this->settings ) )->register();
+		( new SettingsController( $this->settings, $this->relay, $this->outbox, $this->scheduler ) )->register();
+		( new Frontend( $this->settings, $this->dir ) )->register();
+		if ( is_admin() ) {
+			( new AdminPage( $this->dir ) )->register();
+		}
+	}
+
+	/**
+	 * Upgrades the database schema after the plugin's files were updated.
+	 */
+	public function maybe_upgrade(): void {
+		OutboxTable::maybe_upgrade();
+	}
+
+	/**
+	 * Loads translations shipped in languages/ (those from translate.wordpress.org load on their own).
+	 */
+	public function load_textdomain(): void {
+		load_plugin_textdomain( 'layersync', false, dirname( plugin_basename( LAYERSYNC_FILE ) ) . '/languages' );
+	}
+
+	/**
+	 * Warns when WooCommerce is active but older than supported: its events are then not recorded.
+	 */
+	public function woocommerce_version_notice(): void {
+		if ( ! defined( 'WC_VERSION' ) || ! current_user_can( 'activate_plugins' ) ) {
+			return;
+		}
+		$version = (string) constant( 'WC_VERSION' );
+		if ( version_compare( $version, LAYERSYNC_MIN_WC, '>=' ) ) {
+			return;
+		}
+		printf(
+			'<div class="notice notice-warning"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					/* translators: 1: required WooCommerce version, 2: installed version */
+					__( 'LayerSync supports WooCommerce %1$s or newer; this site runs %2$s. Update WooCommerce so that orders are tracked.', 'layersync' ),
+					LAYERSYNC_MIN_WC,
+					$version
+				)
+			)
+		);
+	}
+
+	/**
+	 * Activation: create the table and options, schedule the safety-net drain.
+	 */
+	public static function activate(): void {
+		OutboxTable::install();
+		Settings::add_defaults();
+		$scheduler = new DrainScheduler();
+		add_filter( 'cron_schedules', array( $scheduler, 'add_recurrence' ) ); // phpcs:ignore WordPress.WP.CronInterval.ChangeDetected -- same 5-minute recurrence as DrainScheduler::register().
+		$scheduler->ensure_recurring();
+	}
+
+	/**
+	 * Deactivation: stop scheduled drains; data stays until uninstall.
+	 */
+	public static function deactivate(): void {
+		( new DrainScheduler() )->unschedule_all();
+	}
+
+	/**
+	 * Records a canonical event into the outbox (used by integrations such as WooCommerce hooks).
+	 *
+	 * @return EventRecorder
+	 */
+	public function recorder(): EventRecorder {
+		return $this->recorder;
+	}
+
+	/**
+	 * Identifier hasher using the store's calling code for national phone numbers.
+	 *
+	 * @return Hasher
+	 */
+	public function hasher(): Hasher {
+		return new Hasher( $this->settings->default_calling_code() );
+	}
+}
