@@ -1,0 +1,142 @@
+/**
+ * Canonical event → one element of the X Conversion API `conversions` array. Pure: no I/O, no
+ * clock (ctx.now).
+ *
+ * Sources (/work/shared/platforms/pinterest-snap-linkedin-reddit-x-klaviyo-webhooks.md §5): X1
+ * "Web Conversions" v12 reference.
+ *
+ * Naming: X's `event_id` is the ID of the event pre-created in Events Manager (from settings);
+ * LayerSync's event_id travels as `conversion_id`, X's key for deduplicating against the pixel.
+ *
+ * Identifiers (X1): at least one of twclid, hashed_email, hashed_phone_number; IP address and
+ * user agent count only next to one of those. The contract's `em` is X's hashed_email exactly
+ * (SHA-256 of the trimmed, lower-cased email). The contract's `ph` is SHA-256 of the E.164
+ * digits WITHOUT "+"; X asks for "E.164" and whether it hashes the "+" is UNCONFIRMED — if it
+ * does, phone hashes will not match (X cannot tell, so it cannot refuse them either).
+ */
+import type { CanonicalEvent } from '../../contract/event.js';
+import type { MapContext, MapResult } from '../types.js';
+import { X_MAX_EVENT_AGE_SECONDS } from './api.js';
+import type { XSettings } from './settings.js';
+
+/** One identifier object; X's examples put one identifier per object (X1). */
+export type XIdentifier =
+  | { twclid: string }
+  | { hashed_email: string }
+  | { hashed_phone_number: string }
+  /** Whether ip_address and user_agent share one object or take one each is UNCONFIRMED; X1 says they must come with another identifier. */
+  | { ip_address: string; user_agent: string };
+
+/** Product details (X1 lists `contents`; its field list is UNCONFIRMED, these follow the X pixel's). */
+export interface XContent {
+  content_id: string;
+  content_name?: string;
+  content_price?: number;
+  num_items?: number;
+}
+
+/** One conversion as X's Conversion API takes it (X1). */
+export interface XConversion {
+  /** ISO 8601 with milliseconds, UTC (X1 example `2022-02-18T01:14:00.603Z`). */
+  conversion_time: string;
+  /** X's event ID (from settings.event_ids). */
+  event_id: string;
+  identifiers: XIdentifier[];
+  /** LayerSync's event_id: deduplicates against the pixel's conversion_id (X1). */
+  conversion_id: string;
+  value?: number;
+  price_currency?: string;
+  number_items?: number;
+  contents?: XContent[];
+}
+
+/** Events this close to the age limit are refused: they reach X a moment after mapping. */
+export const X_EVENT_AGE_MARGIN_SECONDS = 60;
+
+/** Maps one canonical event to an X conversion, or says why it is not sent. */
+export function mapXEvent(event: CanonicalEvent, ctx: MapContext<XSettings>): MapResult {
+  const age = ctx.now - event.event_time;
+  if (age > X_MAX_EVENT_AGE_SECONDS - X_EVENT_AGE_MARGIN_SECONDS) {
+    return {
+      ok: false,
+      skip: false,
+      reason: `The event happened ${Math.floor(age / 86_400)} days ago; LayerSync sends X conversions up to 30 days old, so it was not sent.`,
+    };
+  }
+  // X has no restricted-processing flag, so an opt-out can only be honoured by not sending.
+  if (event.consent?.do_not_sell === true || ctx.privacy?.limitedDataUse === true) {
+    return {
+      ok: false,
+      skip: true,
+      reason:
+        event.consent?.do_not_sell === true
+          ? 'The visitor opted out of the sale/sharing of their data and X offers no limited-data-use mode, so the event is not sent to X.'
+          : 'The site restricts data processing (limited data use) and X offers no limited-data-use mode, so the event is not sent to X.',
+    };
+  }
+  const xEventId = ctx.settings.event_ids[event.event_name];
+  if (xEventId === undefined) {
+    return {
+      ok: false,
+      skip: true,
+      reason: `No X event ID is set for "${event.event_name}"; create the event in X Events Manager and add it under event_ids (e.g. "${event.event_name}": "o87ne") to send these events.`,
+    };
+  }
+  const identifiers = xIdentifiers(event);
+  if (identifiers.length === 0) {
+    return {
+      ok: false,
+      skip: true,
+      reason:
+        'X can only match a conversion with the twclid click id (with ad_storage consent) or a hashed email or phone (with ad_user_data consent); this event has none, so it is not sent.',
+    };
+  }
+
+  const out: XConversion = {
+    conversion_time: new Date(Math.min(event.event_time, ctx.now) * 1000).toISOString(),
+    event_id: xEventId,
+    identifiers,
+    conversion_id: event.event_id,
+  };
+  const commerce = event.commerce;
+  if (commerce !== undefined) {
+    if (commerce.value !== undefined && commerce.currency !== undefined) {
+      out.value = commerce.value;
+      out.price_currency = commerce.currency;
+    }
+    const items = commerce.items ?? [];
+    if (items.length > 0) {
+      // X1: number_items must be a positive integer.
+      out.number_items = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+      out.contents = items.map((item) => {
+        const c: XContent = { content_id: item.id };
+        if (item.name !== undefined && item.name !== '') c.content_name = item.name;
+        if (item.price !== undefined) c.content_price = item.price;
+        if (item.quantity !== undefined) c.num_items = item.quantity;
+        return c;
+      });
+    }
+  }
+  return { ok: true, payload: out };
+}
+
+/**
+ * twclid only with ad_storage not denied; hashed email/phone only with ad_user_data not denied.
+ * Absent consent is the site default the consent gate already applied, so only an explicit denial
+ * strips an identifier. IP + user agent (user data too) are added only next to another identifier
+ * (X1), and not when the site anonymized the IP (it would match nobody).
+ */
+export function xIdentifiers(event: CanonicalEvent): XIdentifier[] {
+  const ids: XIdentifier[] = [];
+  const { twclid, em, ph } = event.identity;
+  if (twclid !== undefined && event.consent?.ad_storage !== 'denied') ids.push({ twclid });
+  if (event.consent?.ad_user_data !== 'denied') {
+    if (em !== undefined) ids.push({ hashed_email: em });
+    if (ph !== undefined) ids.push({ hashed_phone_number: ph });
+  }
+  const { ip, user_agent, ip_anonymized } = event.context;
+  if (ids.length > 0 && event.consent?.ad_user_data !== 'denied' && ip !== undefined && ip !== '' && ip_anonymized !== true && user_agent !== undefined && user_agent.trim() !== '') {
+    ids.push({ ip_address: ip, user_agent: user_agent.trim() });
+  }
+  return ids;
+}
