@@ -5,11 +5,12 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Config } from './config.js';
+import { destinationBaseUrls, type Config } from './config.js';
 import type { HttpClient } from './delivery/http.js';
 import type { WorkerOptions } from './delivery/worker.js';
 import type { DestinationRegistry } from './destinations/registry.js';
 import { ingestRoutes } from './ingest/route.js';
+import metricsPlugin from './metrics/plugin.js';
 import deliveryPlugin from './plugins/delivery.js';
 import storePlugin from './plugins/store.js';
 import { adminRoutes } from './routes/admin.js';
@@ -35,7 +36,15 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const clock = opts.clock ?? Date.now;
 
   // Infrastructure.
-  await fastify.register(storePlugin, { dbPath: config.dbPath, store: opts.store, clock });
+  await fastify.register(storePlugin, {
+    dbPath: config.dbPath,
+    store: opts.store,
+    clock,
+    registry: opts.registry,
+    vault: { vaultKey: config.vaultKey, vaultKeyFile: config.vaultKeyFile, vaultPreviousKeys: config.vaultPreviousKeys },
+  });
+  // Metrics before the worker (it reports to them) and before the routes (app-wide ingest hooks).
+  await fastify.register(metricsPlugin, { adminToken: config.adminToken, public: config.metricsPublic ?? false });
   await fastify.register(deliveryPlugin, {
     registry: opts.registry,
     http: opts.http,
@@ -44,7 +53,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     worker: {
       intervalMs: config.workerIntervalMs,
       concurrency: config.workerConcurrency,
-      baseUrls: config.metaBaseUrl ? { meta: config.metaBaseUrl } : {},
+      perDestinationConcurrency: config.destinationConcurrency,
+      baseUrls: destinationBaseUrls(config),
+      metrics: fastify.metrics,
       ...opts.worker,
     },
   });
@@ -59,8 +70,11 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(ingestRoutes, {
     bodyLimitBytes: config.bodyLimitBytes,
     signatureToleranceSeconds: config.signatureToleranceSeconds,
+    mergeWindowSeconds: config.mergeWindowSeconds,
+    dedupWindowSeconds: config.dedupWindowSeconds,
+    rateLimit: { eventsPerSecond: config.rateLimitEventsPerSecond, burst: config.rateLimitBurst },
   });
-  await fastify.register(adminRoutes, { adminToken: config.adminToken });
+  await fastify.register(adminRoutes, { adminToken: config.adminToken, baseUrls: destinationBaseUrls(config) });
 }
 
 const relayApp = fp(app, { name: 'layersync-relay' });

@@ -19,5 +19,6 @@ const code = await runCli(argv, {
   err: (s) => process.stderr.write(s),
   registry: destinations,
   signal: controller.signal,
+  stdout: process.stdout,
 });
 if (!isStart || code !== 0) process.exitCode = code;

@@ -18,7 +18,10 @@ export const REDACT_PATHS: string[] = [
   'req.headers.cookie',
   'headers.authorization',
   'headers["x-layersync-signature"]',
-  ...['secret', 'secrets', 'secret_previous', 'token', 'access_token', 'accessToken', 'adminToken', 'password', 'signature', 'settings', 'identity', 'em', 'ph', 'email', 'phone']
+  ...['secret', 'secrets', 'secret_previous', 'token', 'access_token', 'accessToken', 'adminToken', 'password', 'signature', 'settings', 'identity', 'em', 'ph', 'email', 'phone',
+    // Platform credentials by their settings names, the vault key, and hashed identifiers of privacy requests.
+    'api_secret', 'client_secret', 'refresh_token', 'developer_token', 'api_key', 'private_key', 'vaultKey', 'vaultPreviousKeys',
+    'external_id', 'external_id_sha256', 'email_sha256', 'phone_sha256', 'authorization']
     .flatMap((k) => [k, `*.${k}`]),
   'event.identity',
   'events[*].identity',

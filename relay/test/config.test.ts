@@ -26,7 +26,31 @@ describe('loadConfig', () => {
       workerConcurrency: 8,
       shutdownTimeoutMs: 10_000,
       metaBaseUrl: undefined,
+      dedupWindowSeconds: 604_800,
+      mergeWindowSeconds: 5,
+      rateLimitEventsPerSecond: 2000,
+      rateLimitBurst: 4000,
+      destinationConcurrency: 1,
+      baseUrls: {},
+      metricsPublic: false,
     });
+  });
+
+  it('reads the pipeline variables and refuses a dedup window under 7 days or a burst under one batch', () => {
+    expect(
+      loadConfig({
+        LAYERSYNC_DEDUP_WINDOW_SECONDS: '1209600',
+        LAYERSYNC_MERGE_WINDOW_SECONDS: '0',
+        LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: '100',
+        LAYERSYNC_DESTINATION_CONCURRENCY: '4',
+      }),
+    ).toMatchObject({ dedupWindowSeconds: 1_209_600, mergeWindowSeconds: 0, rateLimitEventsPerSecond: 100, rateLimitBurst: 500, destinationConcurrency: 4 });
+    expect(loadConfig({ LAYERSYNC_RATE_LIMIT_BURST: '10000' }).rateLimitBurst).toBe(10_000);
+    expect(problems({ LAYERSYNC_DEDUP_WINDOW_SECONDS: '3600', LAYERSYNC_RATE_LIMIT_BURST: '10', LAYERSYNC_MERGE_WINDOW_SECONDS: '-1' })).toEqual([
+      'LAYERSYNC_DEDUP_WINDOW_SECONDS must be an integer 604800-31622400, got "3600"',
+      'LAYERSYNC_MERGE_WINDOW_SECONDS must be an integer 0-300, got "-1"',
+      'LAYERSYNC_RATE_LIMIT_BURST must be an integer 500-100000000, got "10"',
+    ]);
   });
 
   it('reads every variable', () => {

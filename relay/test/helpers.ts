@@ -37,6 +37,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     workerConcurrency: 4,
     shutdownTimeoutMs: 2_000,
     metaBaseUrl: undefined,
+    dedupWindowSeconds: 7 * 86_400,
+    // No browser/server hold in tests unless a test sets one: deliveries are due at once.
+    mergeWindowSeconds: 0,
+    rateLimitEventsPerSecond: 0,
+    rateLimitBurst: 1000,
+    destinationConcurrency: 1,
     ...overrides,
   };
 }

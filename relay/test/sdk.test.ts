@@ -86,6 +86,24 @@ describe('LayerSyncClient', () => {
     expect(body).not.toContain('555');
   });
 
+  it('hashes the platform variants next to em and ph (docs/identity-vectors.json)', () => {
+    const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+    const identity = client({ defaultCountry: 'US' }).hashTraits({ email: ' Cloudy.SanFrancisco+shopping@gmail.com ', phone: '(650)555-1212' });
+    expect(identity).toEqual({
+      em: sha('cloudy.sanfrancisco+shopping@gmail.com'),
+      em_google: sha('cloudysanfrancisco@gmail.com'),
+      em_reddit: sha('cloudysanfrancisco@gmail.com'),
+      ph: sha('16505551212'),
+      ph_e164: sha('+16505551212'),
+    });
+    const other = client().hashTraits({ email: 'user.name+NYC@Example.com' });
+    expect(other).toEqual({
+      em: sha('user.name+nyc@example.com'),
+      em_google: sha('user.name+nyc@example.com'),
+      em_reddit: sha('username@example.com'),
+    });
+  });
+
   it('puts commerce fields under commerce', async () => {
     await client().track('purchase', { order_id: '1001', value: 42.5, currency: 'EUR', items: [{ id: 'sku-1', quantity: 2 }] });
     const ev = (JSON.parse(captured[0]!.body) as { events: Array<Record<string, unknown>> }).events[0]!;

@@ -3,68 +3,37 @@
  *
  * - Ingest calls `planDeliveries` so each new event gets its rows in the same transaction that
  *   stores it: an acknowledged event can never exist without its deliveries.
- * - A scheduler tick finds destinations with due rows and starts one drain loop per destination,
- *   at most `concurrency` at a time, so a slow or dead platform holds one slot and never delays
- *   another platform's deliveries.
- * - A drain claims due rows with a lease (atomic in the store), maps them with the destination's
- *   pure `map`, then either records the payload without any network call (`dry_run`: merchants
- *   preview exactly what a platform would receive) or sends it (`live`) and records every
- *   outcome. A crash mid-send leaves the lease to expire and the row is sent again: delivery is
- *   at-least-once, made safe by each platform's dedup on event_id.
+ * - A scheduler tick finds destinations with due rows and starts drain loops for them: at most
+ *   `perDestinationConcurrency` per destination and `concurrency` in all, every due destination
+ *   getting its first loop before any gets a second. A slow or dead platform therefore holds
+ *   only its own slots and never delays another platform's deliveries.
+ * - A drain claims due rows with a lease (atomic in the store). At send time, per row, it
+ *   resolves the event name through the site's event map, asks the consent gate (the event's
+ *   consent snapshot and the site policy, src/pipeline/consent.ts), maps with the destination's
+ *   pure `map` (given ctx.privacy), then either records the payload without any network call
+ *   (`dry_run`: merchants preview exactly what a platform would receive) or sends it (`live`)
+ *   and records each event's own outcome: only the events that failed are retried.
+ * - A crash mid-send (kill -9) leaves the lease to expire and the row is claimed and sent again:
+ *   delivery is at-least-once, made safe by each platform's dedup on event_id.
+ * - stop() stops claiming, lets in-flight batches finish and record their outcomes, and aborts
+ *   them only after its timeout (they are then retried).
  */
 import type { BaseLogger } from 'pino';
-import type { CanonicalEvent, StandardEventName } from '../contract/event.js';
+import type { CanonicalEvent } from '../contract/event.js';
 import type { DestinationRegistry } from '../destinations/registry.js';
 import { secretValues } from '../destinations/secrets.js';
 import type { DeliveryOutcome, Destination, DestinationSlug } from '../destinations/types.js';
 import { describeIssues } from '../ingest/issues.js';
 import { redactText } from '../logging.js';
-import type {
-  ClaimedDelivery,
-  DeliveryPlan,
-  DeliveryUpdate,
-  DestinationRecord,
-  Store,
-} from '../store/types.js';
+import { consentGate } from '../pipeline/consent.js';
+import { resolveEventName } from '../pipeline/event-map.js';
+import type { ClaimedDelivery, DeliveryUpdate, DestinationRecord, Store } from '../store/types.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import type { HttpClient } from './http.js';
+import type { DeliveryMetrics } from '../metrics/metrics.js';
 
-/**
- * Decides, at ingest, which delivery rows a new event gets: one per enabled destination of its
- * site, `pending` when the destination's event map names it, else `skipped` with the reason.
- */
-export function planDeliveries(
-  event: Pick<CanonicalEvent, 'event_name'>,
-  siteDestinations: readonly DestinationRecord[],
-  registry: Partial<DestinationRegistry>,
-): DeliveryPlan[] {
-  const plans: DeliveryPlan[] = [];
-  for (const d of siteDestinations) {
-    if (!d.enabled) continue;
-    const impl = registry[d.slug];
-    if (!impl) {
-      plans.push({
-        destinationId: d.id,
-        status: 'skipped',
-        platformEventName: null,
-        reason: `this relay has no destination named "${d.slug}"; upgrade the relay or remove the connection`,
-      });
-      continue;
-    }
-    const name = impl.defaultEventMap[event.event_name as StandardEventName];
-    if (name === undefined) {
-      plans.push({
-        destinationId: d.id,
-        status: 'skipped',
-        platformEventName: null,
-        reason: `${impl.label} has no mapping for "${event.event_name}"; the event is stored but not forwarded`,
-      });
-    } else {
-      plans.push({ destinationId: d.id, status: 'pending', platformEventName: name });
-    }
-  }
-  return plans;
-}
+/** Planning moved to the pipeline; re-exported for existing callers. */
+export { planDeliveries } from '../pipeline/event-map.js';
 
 export type WorkerLogger = Pick<BaseLogger, 'info' | 'warn' | 'error' | 'debug'>;
 
@@ -75,8 +44,10 @@ export interface WorkerOptions {
   logger: WorkerLogger;
   /** How often the scheduler looks for due rows when nothing kicked it. */
   intervalMs: number;
-  /** Most destinations delivering at once. */
+  /** Most drain loops (batches in flight) at once, over all destinations. */
   concurrency: number;
+  /** Most batches one destination may have in flight at once (default 1). */
+  perDestinationConcurrency?: number;
   /** How long a claim holds before another worker may retake the rows; must exceed a send's timeout. */
   leaseMs?: number;
   /** API origin overrides per destination (fake servers in tests). */
@@ -86,17 +57,29 @@ export interface WorkerOptions {
   maxAttempts?: number;
   now?: () => number;
   random?: () => number;
+  /** Prometheus counters and latency histogram (src/metrics). */
+  metrics?: DeliveryMetrics;
 }
 
 const DEFAULT_LEASE_MS = 120_000;
 const DEFAULT_MAX_ATTEMPTS = 20;
 
 export class DeliveryWorker {
-  private readonly running = new Map<number, Promise<void>>();
+  /** In-flight drain loops per destination id. */
+  private readonly running = new Map<number, Set<Promise<void>>>();
+  private runningCount = 0;
+  /**
+   * Destinations that answered with Retry-After (rate limited, overloaded): no batch of theirs
+   * is sent before this time (ms), so other rows do not keep hitting a platform that asked for a
+   * pause. In memory: after a restart the rows' own next_attempt_at still holds.
+   */
+  private readonly pausedUntil = new Map<number, number>();
   /** Per-destination memory handed to `send` (cached OAuth tokens and the like). */
   private readonly destState = new Map<number, Map<string, unknown>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** One pending delayed kick (the earliest asked for). */
+  private delayed: { timer: NodeJS.Timeout; at: number } | undefined;
   private ticking: Promise<void> | undefined;
   private kicked = false;
   private stopping = false;
@@ -125,6 +108,23 @@ export class DeliveryWorker {
     });
   }
 
+  /**
+   * Asks for a scheduler pass in `delayMs` (new events held for the merge window become due
+   * then). Coalesced: only the earliest pending request keeps a timer; the interval covers the rest.
+   */
+  kickAfter(delayMs: number): void {
+    if (this.stopping) return;
+    const at = Date.now() + delayMs;
+    if (this.delayed && this.delayed.at <= at) return;
+    if (this.delayed) clearTimeout(this.delayed.timer);
+    const timer = setTimeout(() => {
+      this.delayed = undefined;
+      this.kick();
+    }, delayMs);
+    timer.unref();
+    this.delayed = { timer, at };
+  }
+
   /** One scheduler pass: starts a drain for each due destination without one, up to the cap. */
   tick(): Promise<void> {
     this.ticking ??= this.schedule().finally(() => {
@@ -137,23 +137,58 @@ export class DeliveryWorker {
     if (this.stopping) return;
     let due: number[];
     try {
-      due = await this.opts.store.dueDestinationIds(this.now());
+      due = await this.dueNow();
     } catch (err) {
       this.opts.logger.error({ err }, 'delivery scheduler could not read the store');
       return;
     }
+    if (this.stopping) return;
+    const cap = this.opts.concurrency;
+    const perDestination = Math.max(1, this.opts.perDestinationConcurrency ?? 1);
+    // Every due destination gets its first loop before any gets a second.
     for (const id of due) {
-      if (this.running.has(id)) continue;
-      if (this.running.size >= this.opts.concurrency) break;
-      const p = this.drain(id)
-        .catch((err: unknown) => this.opts.logger.error({ err, destinationId: id }, 'delivery loop failed'))
-        .finally(() => {
-          this.running.delete(id);
-          // A freed slot may let a destination that waited for one start now.
-          this.kick();
-        });
-      this.running.set(id, p);
+      if (this.runningCount >= cap) return;
+      if ((this.running.get(id)?.size ?? 0) === 0) this.startDrain(id);
     }
+    // Extra loops for destinations with more due work, leaving half the slots for first loops
+    // of destinations that become due later, so busy or slow platforms cannot take them all.
+    const extraCap = Math.max(1, Math.floor(cap / 2));
+    for (const id of due) {
+      while ((this.running.get(id)?.size ?? 0) < perDestination && this.runningCount < extraCap) this.startDrain(id);
+    }
+  }
+
+  private startDrain(id: number): void {
+    const loops = this.running.get(id) ?? new Set<Promise<void>>();
+    this.running.set(id, loops);
+    this.runningCount++;
+    const p: Promise<void> = this.drain(id)
+      .catch((err: unknown) => this.opts.logger.error({ err, destinationId: id }, 'delivery loop failed'))
+      .finally(() => {
+        loops.delete(p);
+        if (loops.size === 0) this.running.delete(id);
+        this.runningCount--;
+        // A freed slot may let a destination that waited for one start now.
+        this.kick();
+      });
+    loops.add(p);
+  }
+
+  private isPaused(destinationId: number): boolean {
+    const until = this.pausedUntil.get(destinationId);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.pausedUntil.delete(destinationId);
+    return false;
+  }
+
+  /** Destinations with due rows that have not asked for a pause. */
+  private async dueNow(): Promise<number[]> {
+    return (await this.opts.store.dueDestinationIds(this.now())).filter((id) => !this.isPaused(id));
+  }
+
+  private inFlight(): Promise<void>[] {
+    return [...this.running.values()].flatMap((loops) => [...loops]);
   }
 
   /**
@@ -163,11 +198,11 @@ export class DeliveryWorker {
   async runUntilIdle(): Promise<void> {
     for (;;) {
       await this.tick();
-      if (this.running.size === 0) {
-        const due = await this.opts.store.dueDestinationIds(this.now());
+      if (this.runningCount === 0) {
+        const due = await this.dueNow();
         if (due.length === 0) return;
       }
-      await Promise.all(this.running.values());
+      await Promise.all(this.inFlight());
     }
   }
 
@@ -176,8 +211,10 @@ export class DeliveryWorker {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.delayed) clearTimeout(this.delayed.timer);
+    this.delayed = undefined;
     await this.ticking;
-    const all = Promise.all(this.running.values());
+    const all = Promise.all(this.inFlight());
     let t: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       t = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -191,7 +228,7 @@ export class DeliveryWorker {
   }
 
   private async drain(destinationId: number): Promise<void> {
-    while (!this.stopping) {
+    while (!this.stopping && !this.isPaused(destinationId)) {
       const dest = await this.opts.store.getDestination(destinationId);
       if (!dest || !dest.enabled || dest.parkedAt !== null) return;
       const impl = this.opts.registry[dest.slug];
@@ -201,7 +238,14 @@ export class DeliveryWorker {
         leaseMs: this.opts.leaseMs ?? DEFAULT_LEASE_MS,
       });
       if (claimed.length === 0) return;
-      await this.processBatch(dest, impl, claimed);
+      try {
+        await this.processBatch(dest, impl, claimed);
+      } catch (err) {
+        // Not a platform outcome but our own failure (the store, a bug): give the rows back
+        // rather than leaving them leased until the lease expires.
+        await this.opts.store.releaseDeliveries(claimed).catch(() => undefined);
+        throw err;
+      }
     }
   }
 
@@ -217,8 +261,14 @@ export class DeliveryWorker {
       leaseToken: row.leaseToken,
       ...u,
     });
-    const final = (row: ClaimedDelivery, status: DeliveryUpdate['status'], lastError: string | null, payload?: unknown) =>
-      settle(row, { status, attempts: row.attempts, nextAttemptAt: null, lastStatus: null, lastError, payload, latencyMs: null });
+    const final = (
+      row: ClaimedDelivery,
+      status: DeliveryUpdate['status'],
+      lastError: string | null,
+      payload?: unknown,
+      platformEventName?: string | null,
+    ) =>
+      settle(row, { status, attempts: row.attempts, nextAttemptAt: null, lastStatus: null, lastError, payload, latencyMs: null, platformEventName });
 
     if (!impl) {
       const reason = `this relay has no destination named "${dest.slug}"; upgrade the relay or remove the connection`;
@@ -237,26 +287,39 @@ export class DeliveryWorker {
     const secrets = secretValues(impl.settings, settings);
     const clean = (text: string) => redactText(text, secrets);
 
+    // Decided at send time, not at ingest: a policy change applies to every delivery not yet sent.
+    const policy = await store.getSitePolicy(dest.siteId);
+
     const updates: DeliveryUpdate[] = [];
-    const toSend: Array<{ row: ClaimedDelivery; payload: unknown }> = [];
+    const toSend: Array<{ row: ClaimedDelivery; payload: unknown; platformEventName: string }> = [];
     for (const row of rows) {
-      const mapped = row.platformEventName
-        ? safeMap(impl, row.event, { settings, platformEventName: row.platformEventName, now: Math.floor(now / 1000) })
-        : ({ ok: false, skip: true, reason: `${impl.label} has no mapping for "${row.event.event_name}"` } as const);
+      // The event map again: the site's overrides may have changed since ingest.
+      const named = resolveEventName(row.event.event_name, impl, dest.eventMap);
+      if (!named.ok) {
+        updates.push(final(row, 'skipped', named.reason, undefined, null));
+        continue;
+      }
+      const renamed = named.name !== row.platformEventName ? named.name : undefined;
+      const gate = consentGate(row.event, dest.slug, impl.label, policy);
+      if (!gate.send) {
+        updates.push(final(row, 'skipped', gate.reason, undefined, renamed));
+        continue;
+      }
+      const mapped = safeMap(impl, row.event, { settings, platformEventName: named.name, now: Math.floor(now / 1000), privacy: gate.privacy });
       const ageSeconds = Math.floor(now / 1000) - row.event.event_time;
       if (ageSeconds > impl.maxEventAgeSeconds) {
         // Platforms reject (Meta: the whole batch) events older than their window, so an old
         // event is recorded as a dead letter and never sent. The payload is kept for inspection.
         const reason = `event is ${formatDuration(ageSeconds)} old; ${impl.label} accepts events up to ${formatDuration(impl.maxEventAgeSeconds)} old, so it was not sent`;
-        updates.push(final(row, 'dead', reason, mapped.ok ? mapped.payload : undefined));
+        updates.push(final(row, 'dead', reason, mapped.ok ? mapped.payload : undefined, renamed));
       } else if (!mapped.ok && mapped.skip) {
-        updates.push(final(row, 'skipped', clean(mapped.reason)));
+        updates.push(final(row, 'skipped', clean(mapped.reason), undefined, renamed));
       } else if (!mapped.ok) {
-        updates.push(final(row, 'failed', clean(`could not build the ${impl.label} payload: ${mapped.reason}`)));
+        updates.push(final(row, 'failed', clean(`could not build the ${impl.label} payload: ${mapped.reason}`), undefined, renamed));
       } else if (dest.mode === 'dry_run') {
-        updates.push(final(row, 'dry_run', null, mapped.payload));
+        updates.push(final(row, 'dry_run', null, mapped.payload, renamed));
       } else {
-        toSend.push({ row, payload: mapped.payload });
+        toSend.push({ row, payload: mapped.payload, platformEventName: named.name });
       }
     }
 
@@ -273,10 +336,15 @@ export class DeliveryWorker {
         nowMs: now,
       });
       const latencyMs = performance.now() - started;
+      this.opts.metrics?.observeSend(dest.slug, latencyMs / 1000);
+      // Retry-After pauses the whole destination, not only the rows that got it.
+      const pauseMs = Math.max(0, ...outcomes.map((o) => (o.kind === 'retry' ? (o.retryAfterMs ?? 0) : 0)));
+      if (pauseMs > 0) this.pausedUntil.set(dest.id, Math.max(this.pausedUntil.get(dest.id) ?? 0, now + pauseMs));
       let parkReason: string | undefined;
-      toSend.forEach(({ row, payload }, i) => {
+      toSend.forEach(({ row, payload, platformEventName }, i) => {
         const o = outcomes[i]!;
-        updates.push(settle(row, this.applyOutcome(row, o, payload, latencyMs, now, clean)));
+        const renamed = platformEventName !== row.platformEventName ? platformEventName : undefined;
+        updates.push(settle(row, { ...this.applyOutcome(row, o, payload, latencyMs, now, clean), platformEventName: renamed }));
         if (o.kind === 'auth') parkReason ??= clean(`${impl.label} refused the credentials: ${o.error}. Connect ${dest.slug} again with valid credentials.`);
       });
       if (parkReason !== undefined) {
@@ -295,6 +363,7 @@ export class DeliveryWorker {
       );
     }
     const n = await store.completeDeliveries(updates, this.now());
+    this.opts.metrics?.countOutcomes(dest.slug, updates.map((u) => u.status));
     if (n < updates.length) {
       // Our lease ran out and another worker took the rows; its outcome wins.
       logger.warn({ destinationId: dest.id, lost: updates.length - n }, 'delivery lease expired before the outcome was recorded');

@@ -46,3 +46,17 @@ export function secretValues(schema: z.ZodType, settings: unknown): string[] {
   }
   return out;
 }
+
+/**
+ * Names of the secret fields: those of the schema marked `.meta({ secret: true })`, plus any key of
+ * `settings` (when given) whose name looks like a credential. The vault encrypts these at rest
+ * and the admin API masks them.
+ */
+export function secretKeys(schema: z.ZodType | undefined, settings?: unknown): string[] {
+  const shape = schema ? (objectShape(schema) ?? {}) : {};
+  const keys = new Set(Object.keys(shape).filter((k) => isMarkedSecret(shape[k]) || SECRET_NAME.test(k)));
+  if (typeof settings === 'object' && settings !== null) {
+    for (const k of Object.keys(settings)) if (SECRET_NAME.test(k)) keys.add(k);
+  }
+  return [...keys];
+}

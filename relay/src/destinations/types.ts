@@ -7,8 +7,21 @@ import type { z } from 'zod';
 import type { CanonicalEvent, StandardEventName } from '../contract/event.js';
 import type { HttpClient } from '../delivery/http.js';
 
-/** Every destination LayerSync ships. Adding one means a folder and one line in registry.ts. */
-export type DestinationSlug = 'meta';
+/** Every destination LayerSync ships. Adding one means a folder, its slug here and one line in registry.ts. */
+export const DESTINATION_SLUGS = [
+  'meta',
+  'ga4',
+  'tiktok',
+  'google_ads',
+  'pinterest',
+  'snapchat',
+  'reddit',
+  'linkedin',
+  'x',
+  'klaviyo',
+  'webhook',
+] as const;
+export type DestinationSlug = (typeof DESTINATION_SLUGS)[number];
 
 /** The outcome of sending one event; a batch yields one per event, in order. */
 export type DeliveryOutcome =

@@ -9,6 +9,26 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 export const HASHED_KEYS = ['em', 'ph', 'fn', 'ln', 'ge', 'db', 'ct', 'st', 'zp', 'country', 'external_id'] as const;
 export type HashedKey = (typeof HASHED_KEYS)[number];
 
+/**
+ * Platform variants: a second hash of the same input, normalized the way one platform wants it
+ * (docs/CONTRACT.md). Senders compute them next to the base key; the relay never sees raw values.
+ */
+export const VARIANT_KEYS = ['em_google', 'em_reddit', 'ph_e164'] as const;
+export type VariantKey = (typeof VARIANT_KEYS)[number];
+export type IdentityKey = HashedKey | VariantKey;
+
+/** Which base key each variant is derived from. */
+export const VARIANT_BASE: Record<VariantKey, HashedKey> = { em_google: 'em', em_reddit: 'em', ph_e164: 'ph' };
+
+const GOOGLE_MAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+
+/** `a.b+tag@x` → `ab@x`; '' when the local part ends up empty. Input already normalized as em. */
+function stripDotsAndTag(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at).replace(/\+.*$/, '').replace(/\./g, '');
+  return local === '' ? '' : `${local}${email.slice(at)}`;
+}
+
 export interface NormalizeOptions {
   /** Region for national phone numbers, e.g. the store's country ("US", "DE"). */
   defaultCountry?: string;
@@ -44,11 +64,24 @@ function normalizeDate(raw: string): string {
 }
 
 /** The normalized (not yet hashed) value, or '' when there is nothing valid to send. */
-export function normalizeIdentity(key: HashedKey, raw: string, opts: NormalizeOptions = {}): string {
+export function normalizeIdentity(key: IdentityKey, raw: string, opts: NormalizeOptions = {}): string {
   switch (key) {
     case 'em': {
       const v = raw.trim().toLowerCase();
       return v.includes('@') ? v : '';
+    }
+    case 'em_google': {
+      const v = normalizeIdentity('em', raw, opts);
+      if (v === '') return '';
+      return GOOGLE_MAIL_DOMAINS.has(v.slice(v.lastIndexOf('@') + 1)) ? stripDotsAndTag(v) : v;
+    }
+    case 'em_reddit': {
+      const v = normalizeIdentity('em', raw, opts);
+      return v === '' ? '' : stripDotsAndTag(v);
+    }
+    case 'ph_e164': {
+      const v = normalizePhone(raw, opts.defaultCountry);
+      return v === '' ? '' : `+${v}`;
     }
     case 'ph':
       return normalizePhone(raw, opts.defaultCountry);
@@ -83,7 +116,7 @@ export function normalizeIdentity(key: HashedKey, raw: string, opts: NormalizeOp
 export const sha256Hex = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
 
 /** Normalizes and hashes; undefined when the value normalizes to nothing. */
-export function hashIdentity(key: HashedKey, raw: string, opts: NormalizeOptions = {}): string | undefined {
+export function hashIdentity(key: IdentityKey, raw: string, opts: NormalizeOptions = {}): string | undefined {
   const n = normalizeIdentity(key, raw, opts);
   return n === '' ? undefined : sha256Hex(n);
 }

@@ -7,14 +7,23 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { canonicalEventSchema, ingestEnvelopeSchema, type CanonicalEvent } from '../contract/event.js';
-import { planDeliveries } from '../delivery/worker.js';
+import { planDeliveries } from '../pipeline/event-map.js';
 import { StoreUnavailableError, type IngestEvent } from '../store/types.js';
 import { describeIssues } from './issues.js';
+import { SiteRateLimiter } from './rate-limit.js';
 import { readSignedHeaders, signatureMatches } from './signature.js';
 
 export interface IngestRouteOptions {
   bodyLimitBytes: number;
   signatureToleranceSeconds: number;
+  /** Browser/server merge window in seconds (0: no hold, no merge). */
+  mergeWindowSeconds?: number;
+  /** purchase/refund order_id dedup window in seconds (default 7 days). */
+  dedupWindowSeconds?: number;
+  /** Per-site events per second (0 or unset: no limit) and burst in events. */
+  rateLimit?: { eventsPerSecond: number; burst: number };
+  /** How often expired order dedup keys and idle rate buckets are dropped (ms). */
+  pruneIntervalMs?: number;
 }
 
 export type IngestErrorCode =
@@ -27,18 +36,20 @@ export type IngestErrorCode =
   | 'replayed_request'
   | 'body_too_large'
   | 'unsupported_media_type'
+  | 'rate_limited'
   | 'store_unavailable'
   | 'internal_error';
 
 export interface EventResult {
   index: number;
   event_id: string | null;
-  status: 'accepted' | 'duplicate' | 'rejected';
+  status: 'accepted' | 'merged' | 'duplicate' | 'rejected';
   reason?: string;
 }
 
 export interface IngestResponse {
   accepted: number;
+  merged: number;
   duplicate: number;
   rejected: number;
   results: EventResult[];
@@ -52,6 +63,19 @@ function sendError(reply: FastifyReply, status: number, error: IngestErrorCode, 
 const DUPLICATE_REASON = 'an event with this event_id was already received for this site; it was not stored again';
 
 export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOptions): Promise<void> {
+  const mergeWindowMs = Math.round((opts.mergeWindowSeconds ?? 0) * 1000);
+  const dedupWindowMs = (opts.dedupWindowSeconds ?? 7 * 86_400) * 1000;
+  const limiter = new SiteRateLimiter({ ratePerSecond: opts.rateLimit?.eventsPerSecond ?? 0, burst: opts.rateLimit?.burst ?? 1000 });
+
+  // Housekeeping: order keys older than the dedup window, and full (idle) rate buckets.
+  const prune = setInterval(() => {
+    const now = app.clock();
+    limiter.sweep(now);
+    app.store.pruneDedupKeys(now - dedupWindowMs).catch((err: unknown) => app.log.warn({ err }, 'could not prune order dedup keys'));
+  }, opts.pruneIntervalMs ?? 60_000);
+  prune.unref();
+  app.addHook('onClose', async () => clearInterval(prune));
+
   // Keep the body as the exact bytes received: the signature covers bytes, not a re-serialization.
   // Only this plugin's scope is affected; other content types get 415 from fastify.
   app.removeAllContentTypeParsers();
@@ -146,6 +170,20 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
       return sendError(reply, 400, 'invalid_body', `${describeIssues(envelope.error)}; the body must be {"events":[ ... ]}`);
     }
 
+    // Counted in events, after the signature (a forged request cannot drain a site's budget) and
+    // before any work; a refused request costs nothing and may be sent again after Retry-After.
+    const rate = limiter.take(signed.siteId, envelope.data.events.length, nowMs);
+    if (!rate.ok) {
+      reply.header('retry-after', String(rate.retryAfterSeconds));
+      return sendError(
+        reply,
+        429,
+        'rate_limited',
+        `site "${signed.siteId}" is sending more than ${opts.rateLimit?.eventsPerSecond ?? 0} events per second; ` +
+          `retry this batch after ${rate.retryAfterSeconds} s with a fresh request id and signature`,
+      );
+    }
+
     // Each event is validated on its own: one bad event must not sink the batch.
     const results: EventResult[] = [];
     const valid: Array<{ index: number; event: CanonicalEvent }> = [];
@@ -162,6 +200,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     if (valid.length === 0) {
       const response: IngestResponse = {
         accepted: 0,
+        merged: 0,
         duplicate: 0,
         rejected: results.length,
         results,
@@ -181,21 +220,24 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
       requestIdExpiresAt,
       receivedAt: nowMs,
       events,
+      mergeWindowMs,
+      dedupWindowMs,
     });
     if (commit.replayed) return replayed(reply);
 
-    let accepted = 0;
-    let duplicate = 0;
+    const counts = { accepted: 0, merged: 0, duplicate: 0 };
     commit.results.forEach((status, i) => {
       const r = results[valid[i]!.index]!;
       r.status = status;
-      if (status === 'duplicate') {
-        r.reason = DUPLICATE_REASON;
-        duplicate++;
-      } else accepted++;
+      counts[status]++;
+      if (status !== 'accepted') r.reason = commit.details?.[i]?.reason ?? DUPLICATE_REASON;
     });
-    if (accepted > 0) worker?.kick();
-    const response: IngestResponse = { accepted, duplicate, rejected: results.length - valid.length, results };
+    // With a merge window the new rows become due only when it has passed.
+    if (counts.accepted > 0) {
+      if (mergeWindowMs === 0) worker?.kick();
+      else worker?.kickAfter(mergeWindowMs);
+    }
+    const response: IngestResponse = { ...counts, rejected: results.length - valid.length, results };
     return reply.code(202).send(response);
   });
 }

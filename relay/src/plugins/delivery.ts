@@ -23,6 +23,7 @@ export default fp<DeliveryPluginOptions>(
     const ownedHttp = opts.http === undefined;
     const http = opts.http ?? createHttpClient();
     app.decorate('registry', opts.registry);
+    app.decorate('http', http);
     const worker = opts.startWorker
       ? new DeliveryWorker({
           ...opts.worker,

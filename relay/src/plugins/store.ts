@@ -4,8 +4,10 @@
  * closes the store last on shutdown (after the delivery worker, which is registered later).
  */
 import fp from 'fastify-plugin';
-import { openSqliteStore } from '../store/sqlite.js';
+import type { DestinationRegistry } from '../destinations/registry.js';
 import type { Store } from '../store/types.js';
+import type { VaultKeyConfig } from '../vault/keyring.js';
+import { openVaultedStore } from '../vault/open.js';
 import './types.js';
 
 export interface StorePluginOptions {
@@ -14,12 +16,19 @@ export interface StorePluginOptions {
   clock: () => number;
   /** How often expired request ids are deleted. */
   pruneIntervalMs?: number;
+  /** Where the vault key comes from (an opened store seals secrets at rest; an injected one is used as is). */
+  vault?: VaultKeyConfig;
+  /** Tells the vault which destination settings are secret. */
+  registry?: Partial<DestinationRegistry>;
 }
 
 export default fp<StorePluginOptions>(
   async (app, opts) => {
     const owned = opts.store === undefined;
-    const store = opts.store ?? openSqliteStore(opts.dbPath);
+    const store =
+      opts.store ??
+      openVaultedStore({ dbPath: opts.dbPath, vault: opts.vault ?? {}, registry: opts.registry ?? {}, log: app.log.child({ component: 'vault' }) })
+        .store;
     app.decorate('store', store);
     app.decorate('clock', opts.clock);
 

@@ -1,4 +1,5 @@
 /** What the infrastructure plugins add to the fastify instance. */
+import type { HttpClient } from '../delivery/http.js';
 import type { DeliveryWorker } from '../delivery/worker.js';
 import type { DestinationRegistry } from '../destinations/registry.js';
 import type { Store } from '../store/types.js';
@@ -7,6 +8,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     registry: Partial<DestinationRegistry>;
+    /** The shared HTTP client (connection tests use it too). */
+    http: HttpClient;
     /** Null when the app runs without background deliveries (some tests, tools). */
     worker: DeliveryWorker | null;
     /** Now in Unix milliseconds; injectable so tests can move time. */

@@ -1,83 +1,462 @@
 /**
- * Admin read API, enabled by LAYERSYNC_ADMIN_TOKEN. Shows what arrived and what each
- * destination did with it, including the exact payload that was (or in dry-run would be) sent.
- * Never returns secrets: destination settings are not part of any answer.
+ * The admin API under /v1/admin/, enabled by LAYERSYNC_ADMIN_TOKEN (bearer, compared in constant
+ * time). Every route's input and output is a zod schema (admin/schemas.ts); the OpenAPI document
+ * at /v1/admin/openapi.json is generated from this list (admin/openapi.ts). Secrets are never
+ * returned: destination credentials and site secrets appear masked (••••abcd), and the response
+ * schemas drop anything they do not name.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeIssues } from '../ingest/issues.js';
-import { SITE_ID_PATTERN } from '../ingest/signature.js';
-import type { EventView } from '../store/types.js';
+import { buildOpenApiDocument } from '../admin/openapi.js';
+import { created, defineRoute, ok, registerRoutes, type AnyRoute } from '../admin/route-spec.js';
+import * as s from '../admin/schemas.js';
+import { AdminService } from '../admin/service.js';
+import { parseTimeInput } from '../admin/time.js';
+import type { DestinationSlug } from '../destinations/types.js';
+import { eventMapOverridesSchema } from '../pipeline/event-map.js';
+import { sitePolicySchema } from '../pipeline/policy.js';
+import { exportStream } from '../export/stream.js';
+import { StoreUnavailableError } from '../store/types.js';
+import { VaultError } from '../vault/cipher.js';
+import { bearerGuard } from './auth.js';
 
 export interface AdminRouteOptions {
   adminToken: string | undefined;
+  /** API origin overrides per destination, for connection tests. */
+  baseUrls?: Partial<Record<DestinationSlug, string>>;
 }
 
-const eventsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    site: z.string().regex(SITE_ID_PATTERN, 'must be a site id').optional(),
-  })
-  .strict();
+/** Version of the admin API document (not of the relay). */
+export const ADMIN_API_VERSION = '1.0.0';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, schema });
+const NOT_FOUND = { 404: 'No such site, destination or event.' };
+const EVENTS_HINT = 'use ?limit=1-500&site=<site id>';
 
-/** The public shape of one event with its deliveries. */
-export function eventToJson(e: EventView) {
-  return {
-    site_id: e.siteId,
-    event_id: e.eventId,
-    event_name: e.eventName,
-    event_time: e.eventTime,
-    source: e.source,
-    received_at: iso(e.receivedAt),
-    event: e.event,
-    deliveries: e.deliveries.map((d) => ({
-      destination: d.destination,
-      mode: d.mode,
-      platform_event_name: d.platformEventName,
-      status: d.status,
-      attempts: d.attempts,
-      next_attempt_at: iso(d.nextAttemptAt),
-      last_status: d.lastStatus,
-      last_error: d.lastError,
-      payload: d.payload,
-      latency_ms: d.latencyMs,
-      updated_at: iso(d.updatedAt),
-    })),
-  };
+/**
+ * The admin routes. `svc` gives the service for a request; the OpenAPI generator passes one that
+ * is never called.
+ */
+export function adminRouteList(svc: () => AdminService): AnyRoute[] {
+  const routes: AnyRoute[] = [
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/openapi.json',
+      operationId: 'getOpenApi',
+      tag: 'meta',
+      summary: 'This document',
+      responses: { 200: json('The OpenAPI 3.1 document of the admin API.', z.record(z.string(), z.unknown())) },
+      handler: async () => ok(buildOpenApiDocument(routes, { version: ADMIN_API_VERSION })),
+    }),
+
+    // ── Sites ──
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/sites',
+      operationId: 'listSites',
+      tag: 'sites',
+      summary: 'List sites with masked secrets',
+      responses: { 200: json('Every site.', s.listOf('sites', s.siteSchema)) },
+      handler: async () => ok({ sites: await svc().listSites() }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/sites',
+      operationId: 'createSite',
+      tag: 'sites',
+      summary: 'Create a site',
+      description: 'Creates a site allowed to send signed events. Without `secret` the relay generates one and returns it this once.',
+      body: s.siteCreateBody,
+      responses: { 201: json('Created.', s.siteWithSecretSchema) },
+      errors: { 409: 'The site exists already.' },
+      handler: async ({ body }) => created(await svc().createSite(body)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/sites/{site_id}',
+      operationId: 'getSite',
+      tag: 'sites',
+      summary: 'One site',
+      params: s.siteParams,
+      responses: { 200: json('The site.', s.siteSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().getSite(params.site_id)),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/sites/{site_id}/rotate-secret',
+      operationId: 'rotateSiteSecret',
+      tag: 'sites',
+      summary: 'Start a secret rotation',
+      description:
+        'Makes a new secret current while the old one stays valid, so senders can switch without losing events (two active secrets). ' +
+        'Retire the old one with retire-secret once every sender signs with the new one.',
+      params: s.siteParams,
+      body: s.siteRotateBody,
+      responses: { 200: json('Rotated; `secret` is the new secret when the relay generated it (shown once).', s.siteWithSecretSchema) },
+      errors: { ...NOT_FOUND, 409: 'The given secret is already active.' },
+      handler: async ({ params, body }) => ok(await svc().rotateSiteSecret(params.site_id, body)),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/sites/{site_id}/retire-secret',
+      operationId: 'retireSiteSecret',
+      tag: 'sites',
+      summary: 'End a secret rotation',
+      description: 'Stops accepting the previous secret; only the current one stays valid.',
+      params: s.siteParams,
+      responses: { 200: json('The site, with one secret.', s.siteSchema) },
+      errors: { ...NOT_FOUND, 409: 'The site is not rotating (one secret only).' },
+      handler: async ({ params }) => ok(await svc().retireSiteSecret(params.site_id)),
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/sites/{site_id}/policy',
+      operationId: 'getSitePolicy',
+      tag: 'sites',
+      summary: "The site's privacy policy",
+      description: 'How the consent gate treats events of this site: default when consent is missing, Limited Data Use, do-not-sell, purposes per destination.',
+      params: s.siteParams,
+      responses: { 200: json('The policy (defaults filled in).', sitePolicySchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().getSitePolicy(params.site_id)),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/v1/admin/sites/{site_id}/policy',
+      operationId: 'setSitePolicy',
+      tag: 'sites',
+      summary: "Replace the site's privacy policy",
+      description: 'Applies to every delivery not sent yet, retries included.',
+      params: s.siteParams,
+      body: sitePolicySchema,
+      responses: { 200: json('The stored policy.', sitePolicySchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params, body }) => ok(await svc().setSitePolicy(params.site_id, body)),
+    }),
+
+    // ── Destinations ──
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/destination-types',
+      operationId: 'listDestinationTypes',
+      tag: 'destinations',
+      summary: 'The destinations this relay can deliver to, with their settings as JSON Schema',
+      description: 'Render connection forms from these: field titles, help texts, which fields are secret, required and defaults.',
+      responses: { 200: json('Every destination type.', s.listOf('types', s.destinationTypeSchema)) },
+      handler: async () => ok({ types: svc().destinationTypes() }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/destinations',
+      operationId: 'listDestinations',
+      tag: 'destinations',
+      summary: 'List destinations (connections) with masked secrets',
+      query: s.destinationListQuery,
+      responses: { 200: json('The destinations.', s.listOf('destinations', s.destinationSchema)) },
+      errors: NOT_FOUND,
+      handler: async ({ query }) => ok({ destinations: await svc().listDestinations(query) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/destinations',
+      operationId: 'createDestination',
+      tag: 'destinations',
+      summary: 'Connect a site to a destination',
+      description: 'Settings are validated by the destination\'s settings schema; a 400 names each invalid field (settings.<field>).',
+      body: s.destinationCreateBody,
+      responses: { 201: json('Created.', s.destinationSchema) },
+      errors: { ...NOT_FOUND, 409: 'The site is already connected to this destination.' },
+      handler: async ({ body }) => created(await svc().createDestination(body)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/destinations/{id}',
+      operationId: 'getDestination',
+      tag: 'destinations',
+      summary: 'One destination',
+      params: s.destinationParams,
+      responses: { 200: json('The destination.', s.destinationSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().getDestination(params.id)),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/v1/admin/destinations/{id}',
+      operationId: 'updateDestination',
+      tag: 'destinations',
+      summary: 'Change settings, mode or enabled',
+      description: 'Changed settings are validated and un-park the destination (new credentials get a new try).',
+      params: s.destinationParams,
+      body: s.destinationPatchBody,
+      responses: { 200: json('The destination.', s.destinationSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params, body }) => ok(await svc().updateDestination(params.id, body)),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/admin/destinations/{id}',
+      operationId: 'deleteDestination',
+      tag: 'destinations',
+      summary: 'Disconnect: delete a destination and its delivery history',
+      params: s.destinationParams,
+      responses: {
+        200: json('Deleted.', z.object({ deleted: z.object({ destination: z.number().int(), deliveries: z.number().int() }) })),
+      },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().deleteDestination(params.id)),
+    }),
+    ...(['enable', 'disable'] as const).map((action) =>
+      defineRoute({
+        method: 'POST',
+        path: `/v1/admin/destinations/{id}/${action}`,
+        operationId: `${action}Destination`,
+        tag: 'destinations',
+        summary: action === 'enable' ? 'Start delivering to this destination' : 'Stop delivering (new events are not queued for it)',
+        params: s.destinationParams,
+        responses: { 200: json('The destination.', s.destinationSchema) },
+        errors: NOT_FOUND,
+        handler: async ({ params }) => ok(await svc().updateDestination(params.id, { enabled: action === 'enable' })),
+      }),
+    ),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/destinations/{id}/mode',
+      operationId: 'setDestinationMode',
+      tag: 'destinations',
+      summary: 'Switch between live and dry run',
+      params: s.destinationParams,
+      body: z.object({ mode: s.modeSchema }).strict(),
+      responses: { 200: json('The destination.', s.destinationSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params, body }) => ok(await svc().updateDestination(params.id, { mode: body.mode })),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/v1/admin/destinations/{id}/event-map',
+      operationId: 'setDestinationEventMap',
+      tag: 'destinations',
+      summary: 'Replace the per-site event map overrides',
+      description:
+        'Canonical event name → platform event name, or null to stop forwarding it; overrides the destination\'s default map ' +
+        '(default_event_map in destination-types). null or {} removes every override.',
+      params: s.destinationParams,
+      body: z.object({ event_map: eventMapOverridesSchema.nullable() }).strict(),
+      responses: { 200: json('The destination.', s.destinationSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params, body }) => ok(await svc().setEventMap(params.id, body.event_map)),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/destinations/{id}/test',
+      operationId: 'testDestination',
+      tag: 'destinations',
+      summary: 'Test the connection with the platform',
+      description: 'Runs the destination\'s own connection check (it sends nothing that counts as a conversion) and returns its diagnosis.',
+      params: s.destinationParams,
+      responses: { 200: json('The diagnosis (ok or not: this call itself succeeded).', s.diagnosisSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().testDestination(params.id)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/destinations/{id}/stats',
+      operationId: 'getDestinationStats',
+      tag: 'stats',
+      summary: 'Delivery statistics of one destination',
+      params: s.destinationParams,
+      query: s.destinationStatsQuery,
+      responses: { 200: json('Counts by status, success rate, latency percentiles and chart buckets.', s.destinationStatsSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params, query }) => ok(await svc().destinationStats(params.id, query)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/stats',
+      operationId: 'listStats',
+      tag: 'stats',
+      summary: 'Delivery statistics of every destination',
+      query: s.statsQuery,
+      responses: { 200: json('One entry per destination.', s.listOf('destinations', s.destinationStatsSchema)) },
+      errors: NOT_FOUND,
+      handler: async ({ query }) => ok({ destinations: await svc().stats(query) }),
+    }),
+
+    // ── Events and deliveries ──
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/events',
+      operationId: 'searchEvents',
+      tag: 'events',
+      summary: 'Search events, newest first, with their deliveries and decisions',
+      query: s.eventsQuery,
+      queryHint: EVENTS_HINT,
+      responses: {
+        200: json(
+          'A page of events; pass next_cursor as cursor for the next one.',
+          z.object({ events: z.array(s.eventSchema), next_cursor: z.string().optional().describe('Present when there are more events.') }),
+        ),
+      },
+      handler: async ({ query }) => ok(await svc().searchEvents(query)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/events/{site_id}/{event_id}',
+      operationId: 'getEvent',
+      tag: 'events',
+      summary: 'One event with its deliveries and decisions',
+      params: s.eventParams,
+      responses: { 200: json('The event.', s.eventSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ params }) => ok(await svc().getEvent(params.site_id, params.event_id)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/deliveries',
+      operationId: 'listDeliveries',
+      tag: 'deliveries',
+      summary: 'List deliveries by status, destination or site, most recently updated first',
+      query: s.deliveriesQuery,
+      responses: {
+        200: json('A page of deliveries (without payloads).', z.object({ deliveries: z.array(s.deliveryRowSchema), next_cursor: z.string().optional().describe('Present when there are more deliveries.') })),
+      },
+      handler: async ({ query }) => ok(await svc().listDeliveries(query)),
+    }),
+
+    // ── Replay ──
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/replays',
+      operationId: 'replay',
+      tag: 'replays',
+      summary: 'Send settled deliveries again: one event, one destination, or a time window',
+      description:
+        'Allowed only while each platform still accepts the event (its maximum event age, with 5 minutes to spare); older ones are ' +
+        'refused with the reason. Every replay is recorded with who asked and when (GET /v1/admin/replays).',
+      body: s.replayBody,
+      responses: { 201: json('Requeued (some may have been refused; see refused).', s.replayResultSchema) },
+      errors: {
+        404: 'No such event, site or destination, or no delivery to replay.',
+        422: 'Refused: every matching delivery is too old for its platform (replay_refused), or too many match (too_many).',
+      },
+      handler: async ({ body, actor }) => created(await svc().replay(body, body.requested_by ?? actor)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/replays',
+      operationId: 'listReplays',
+      tag: 'replays',
+      summary: 'Recorded replays, newest first',
+      query: s.replaysQuery,
+      responses: { 200: json('The replays.', s.listOf('replays', s.replaySchema)) },
+      handler: async ({ query }) => ok({ replays: await svc().listReplays(query.limit) }),
+    }),
+
+    // ── Privacy ──
+    defineRoute({
+      method: 'POST',
+      path: '/v1/admin/privacy/delete',
+      operationId: 'privacyDelete',
+      tag: 'privacy',
+      summary: 'Delete everything about a person',
+      description:
+        'Deletes the events carrying any of the given identifiers (hashed, as in events), their deliveries and payloads, their dedup ' +
+        'decisions and order keys. The request is recorded with counts and the kinds of identifier, never the identifiers.',
+      body: s.privacyDeleteBody,
+      responses: { 200: json('What was deleted.', s.privacyDeleteResultSchema) },
+      errors: NOT_FOUND,
+      handler: async ({ body, actor }) => ok(await svc().privacyDelete(body, body.requested_by ?? actor)),
+    }),
+
+    // ── Export ──
+    defineRoute({
+      method: 'GET',
+      path: '/v1/admin/export/{kind}',
+      operationId: 'exportData',
+      tag: 'export',
+      summary: 'Stream events or deliveries as CSV or NDJSON',
+      description:
+        'Streamed as it is read (no size limit). Identity fields only as SHA-256 hashes; no payloads, IP addresses, user agents, URLs, ' +
+        'settings or secrets. CSV cells starting with =, +, -, @, tab or CR are prefixed with \' so spreadsheets do not run them.',
+      params: s.exportParams,
+      query: s.exportQuery,
+      responses: {
+        200: {
+          description: 'The export.',
+          stream: { 'text/csv': 'CSV with a header row.', 'application/x-ndjson': 'One JSON object per line.' },
+        },
+      },
+      handler: async ({ params, query, req }) => {
+        const service = svc();
+        const now = service.clockNow();
+        const since = query.since === undefined ? undefined : parseTimeInput(query.since, now);
+        const until = query.until === undefined ? undefined : parseTimeInput(query.until, now);
+        const stream = exportStream(req.server.store, params.kind, query.format, {
+          siteId: query.site,
+          since,
+          until,
+          slug: query.destination,
+          statuses: query.status,
+        });
+        const day = new Date(now).toISOString().slice(0, 10);
+        return {
+          status: 200 as const,
+          stream,
+          contentType: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+          filename: `layersync-${params.kind}-${day}.${query.format === 'csv' ? 'csv' : 'ndjson'}`,
+        };
+      },
+    }),
+  ];
+  return routes;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** The document as served and committed. */
+export function adminOpenApiDocument(): Record<string, unknown> {
+  return buildOpenApiDocument(
+    adminRouteList(() => {
+      throw new Error('documentation only');
+    }),
+    { version: ADMIN_API_VERSION },
+  );
+}
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions): Promise<void> {
-  // Comparing fixed-length digests keeps timingSafeEqual's equal-length requirement from
-  // leaking the token's length.
-  const expected = opts.adminToken === undefined ? undefined : digest(opts.adminToken);
+  app.addHook(
+    'onRequest',
+    bearerGuard({
+      token: opts.adminToken,
+      disabledMessage: 'the admin API is disabled; start the relay with LAYERSYNC_ADMIN_TOKEN set to enable it',
+    }),
+  );
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!expected) {
-      return reply.code(404).send({
-        error: 'not_found',
-        message: 'the admin API is disabled; start the relay with LAYERSYNC_ADMIN_TOKEN set to enable it',
-      });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' });
     }
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <the relay\'s LAYERSYNC_ADMIN_TOKEN>' });
+    if (err instanceof StoreUnavailableError) {
+      req.log.error({ err }, 'store unavailable');
+      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the relay\'s store does not answer right now; retry later' });
     }
+    if (err instanceof VaultError) {
+      req.log.error({ code: err.code, message: err.message }, 'vault error');
+      return reply.code(500).send({ error: 'vault_error', message: err.message });
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.statusCode === 413 ? 'body_too_large' : 'invalid_body', message: err.message });
+    }
+    req.log.error({ err }, 'admin request failed');
+    return reply.code(500).send({ error: 'internal_error', message: 'the relay failed to answer; see its log' });
   });
 
-  app.get('/v1/admin/events', async (req, reply) => {
-    const q = eventsQuery.safeParse(req.query);
-    if (!q.success) {
-      return reply.code(400).send({ error: 'invalid_query', message: `${describeIssues(q.error)}; use ?limit=1-500&site=<site id>` });
-    }
-    const events = await app.store.listEvents({ limit: q.data.limit, siteId: q.data.site });
-    return { events: events.map(eventToJson) };
+  const service = new AdminService({
+    store: app.store,
+    registry: app.registry,
+    clock: app.clock,
+    http: app.http,
+    baseUrls: opts.baseUrls,
+    kick: () => app.worker?.kick(),
   });
+  registerRoutes(app, adminRouteList(() => service));
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '../util/uuidv7.js';
 import { z } from 'zod';
 import { canonicalEventSchema, type CanonicalEventInput } from '../contract/event.js';
-import { hashIdentity, HASHED_KEYS, type HashedKey } from '../identity/normalize.js';
+import { hashIdentity, HASHED_KEYS, VARIANT_BASE, VARIANT_KEYS, type HashedKey } from '../identity/normalize.js';
 import { signRequest } from '../sign.js';
 
 export const EVENT_ID_HEADER = 'x-layersync-event-id';
@@ -149,14 +149,24 @@ export class LayerSyncClient {
     this.opts = parsed.data;
   }
 
-  /** Hashes traits with the shared normalization; raw values are dropped here. */
+  /**
+   * Hashes traits with the shared normalization, including the platform variants (em_google,
+   * em_reddit, ph_e164) next to their base key; raw values are dropped here.
+   */
   hashTraits(traits: Traits): NonNullable<CanonicalEventInput['identity']> {
     const identity: Record<string, string> = {};
+    const opts = { defaultCountry: this.opts.defaultCountry, country: traits.country };
     for (const [k, v] of Object.entries(traits)) {
       const key = TRAIT_KEYS[k as keyof Traits];
       if (!key || typeof v !== 'string') continue;
-      const h = hashIdentity(key, v, { defaultCountry: this.opts.defaultCountry, country: traits.country });
-      if (h) identity[key] = h;
+      const h = hashIdentity(key, v, opts);
+      if (!h) continue;
+      identity[key] = h;
+      for (const variant of VARIANT_KEYS) {
+        if (VARIANT_BASE[variant] !== key) continue;
+        const hv = hashIdentity(variant, v, opts);
+        if (hv) identity[variant] = hv;
+      }
     }
     return identity;
   }
@@ -307,4 +317,4 @@ export const trackWithIdentity = (name: string, traits: Traits, props?: Props, c
 export const trackFromHeaders = (req: RequestLike, props?: Props, ctx?: TrackContext, traits?: Traits): Promise<TrackResult> =>
   defaultClient ? defaultClient.trackFromHeaders(req, props, ctx, traits) : notInitialized();
 
-export { HASHED_KEYS };
+export { HASHED_KEYS, VARIANT_KEYS };

@@ -85,7 +85,12 @@ function m20251123Foundation(db: Database): void {
   `);
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ id: '2025-11-23-foundation', up: m20251123Foundation }];
+export const MIGRATIONS: readonly Migration[] = [
+  { id: '2025-11-23-foundation', up: m20251123Foundation },
+  { id: '2026-11-23-operator', up: m20261123Operator },
+  // Ids sort in application order (same date: by name), so pipeline follows operator.
+  { id: '2026-11-23-pipeline', up: m20261123Pipeline },
+];
 
 /** Applies every migration not yet recorded. Safe to run from several processes at once. */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): string[] {
@@ -104,4 +109,101 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     }).immediate();
   }
   return applied;
+}
+
+/**
+ * 2026-11-23: the pipeline — per-site privacy policies, per-destination event map overrides,
+ * order_id dedup keys and the visible dedup/merge decisions.
+ */
+function m20261123Pipeline(db: Database): void {
+  db.exec(`
+    -- JSON object of canonical event name -> platform event name (or null: do not forward).
+    ALTER TABLE destinations ADD COLUMN event_map TEXT;
+
+    CREATE TABLE site_policies (
+      site_id    TEXT PRIMARY KEY REFERENCES sites(site_id),
+      policy     TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) STRICT;
+
+    -- One purchase (one refund per value) per order within the dedup window.
+    CREATE TABLE order_keys (
+      site_id     TEXT NOT NULL,
+      order_id    TEXT NOT NULL,
+      dedup_key   TEXT NOT NULL,
+      event_pk    INTEGER NOT NULL REFERENCES events(id),
+      event_id    TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      PRIMARY KEY (site_id, order_id, dedup_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX order_keys_age ON order_keys (received_at);
+
+    -- Written only when an event gets a second copy, so the common single-copy path costs nothing.
+    CREATE TABLE decisions (
+      id            INTEGER PRIMARY KEY,
+      site_id       TEXT NOT NULL,
+      event_id      TEXT NOT NULL,
+      event_pk      INTEGER NOT NULL REFERENCES events(id),
+      kept_event_id TEXT NOT NULL,
+      event_name    TEXT NOT NULL,
+      order_id      TEXT,
+      source        TEXT NOT NULL,
+      received_at   INTEGER NOT NULL,
+      action        TEXT NOT NULL CHECK (action IN ('accepted', 'merged', 'duplicate')),
+      merged_fields TEXT,
+      reason        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX decisions_event ON decisions (site_id, event_id);
+    CREATE INDEX decisions_kept ON decisions (event_pk);
+    CREATE INDEX decisions_site ON decisions (site_id, id);
+    CREATE INDEX decisions_order ON decisions (site_id, order_id) WHERE order_id IS NOT NULL;
+  `);
+}
+
+/**
+ * 2026-11-23: the operator surface — replays (who asked, when, what was requeued and what each
+ * delivery was before), privacy deletions (counts only, never the identifiers), and indexes for
+ * the admin API's delivery listings/statistics and order search. Site secrets and destination
+ * credentials are sealed by the vault (src/vault) in their existing columns, not here.
+ */
+function m20261123Operator(db: Database): void {
+  db.exec(`
+    CREATE TABLE replays (
+      id           INTEGER PRIMARY KEY,
+      requested_at INTEGER NOT NULL,
+      requested_by TEXT NOT NULL,
+      scope        TEXT NOT NULL CHECK (scope IN ('event', 'destination', 'window')),
+      params       TEXT NOT NULL,
+      requeued     INTEGER NOT NULL,
+      refused      INTEGER NOT NULL,
+      reason       TEXT
+    ) STRICT;
+
+    CREATE TABLE replay_items (
+      replay_id         INTEGER NOT NULL REFERENCES replays(id),
+      delivery_id       INTEGER NOT NULL REFERENCES deliveries(id),
+      previous_status   TEXT NOT NULL,
+      previous_attempts INTEGER NOT NULL,
+      previous_error    TEXT,
+      PRIMARY KEY (replay_id, delivery_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX replay_items_delivery ON replay_items (delivery_id);
+
+    CREATE TABLE privacy_deletions (
+      id           INTEGER PRIMARY KEY,
+      requested_at INTEGER NOT NULL,
+      requested_by TEXT NOT NULL,
+      -- Which kinds of identifier were matched (e.g. ["email_sha256"]), never their values.
+      matched_by   TEXT NOT NULL,
+      site_id      TEXT,
+      counts       TEXT NOT NULL
+    ) STRICT;
+
+    -- Listing a destination's deliveries by status, and its statistics over a time window.
+    CREATE INDEX deliveries_by_destination ON deliveries (destination_id, status, updated_at);
+    -- Order search. Partial: only purchase and refund carry an order id worth finding, and other
+    -- events then cost ingest nothing.
+    CREATE INDEX events_order_id ON events (json_extract(body, '$.commerce.order_id'))
+      WHERE event_name IN ('purchase', 'refund');
+  `);
 }

@@ -15,3 +15,23 @@ describe('destination registry', () => {
     }
   });
 });
+
+describe('registry and configuration', () => {
+  it('registers exactly the slugs DestinationSlug names', async () => {
+    const { DESTINATION_SLUGS } = await import('../../src/destinations/types.js');
+    expect(Object.keys(destinations).sort()).toEqual([...DESTINATION_SLUGS].sort());
+  });
+
+  it('derives LAYERSYNC_<SLUG>_BASE_URL for every registered destination', async () => {
+    const { BASE_URL_VARIABLES, baseUrlVariable, destinationBaseUrls, loadConfig } = await import('../../src/config.js');
+    expect(BASE_URL_VARIABLES).toEqual(Object.keys(destinations).map((k) => `LAYERSYNC_${k.toUpperCase()}_BASE_URL`));
+    const env: Record<string, string> = {};
+    for (const [i, slug] of Object.keys(destinations).entries()) env[baseUrlVariable(slug as never)] = `http://127.0.0.1:${9000 + i}/`;
+    const config = loadConfig(env);
+    expect(destinationBaseUrls(config)).toEqual(Object.fromEntries(Object.keys(destinations).map((slug, i) => [slug, `http://127.0.0.1:${9000 + i}`])));
+    expect(config.metaBaseUrl).toBe('http://127.0.0.1:9000');
+    expect(() => loadConfig({ LAYERSYNC_GA4_BASE_URL: 'not a url' })).toThrow(
+      'LAYERSYNC_GA4_BASE_URL must be an http(s) origin such as http://127.0.0.1:8790 (no query string), got "not a url"',
+    );
+  });
+});

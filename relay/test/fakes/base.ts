@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 export interface FakeRequest {
   method: string;
@@ -191,4 +192,112 @@ export async function runStandalone(
   const stop = () => void fake.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the platform fakes share on top of the server: options, their typed handle, log lines and
+// standalone runs.
+
+/** Options every platform fake takes. */
+export interface FakeOptions {
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** Retry-After seconds sent with injected 429s (each fake has its own default). */
+  retryAfterSeconds?: number;
+  /** Called with one JSON line per answered request (the standalone server prints them). */
+  log?: (line: string) => void;
+}
+
+/**
+ * What a test holds of a platform fake: its URL, what it answered (typed as the fake's own
+ * Received, with the fields its handler records), failure injection in the fake's own terms.
+ */
+export interface FakeHandle<R extends Received = Received, K = FailureKind> {
+  url: string;
+  port: number;
+  /** Requests the fake accepted (2xx), in order. */
+  readonly received: R[];
+  /** Every answered request, accepted or not. */
+  readonly requests: R[];
+  /** The next n requests fail this way before any validation. */
+  failNext(n: number, kind: K): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeHandleOptions<K, E extends object> {
+  /** The fake's failure names in base terms (e.g. Meta's 'token' is base 'auth'); default: the same. */
+  failure?: (kind: K) => FailureKind;
+  /** Clears the fake's own state (deduplication memory, scripted answers) after the base reset. */
+  onReset?: () => void;
+  /** The fake's extra members; getters stay live. */
+  extra?: E;
+}
+
+/** Wraps a started base server as a fake's typed handle. */
+export function fakeHandle<R extends Received, K = FailureKind, E extends object = Record<never, never>>(
+  server: FakeServer,
+  opts: FakeHandleOptions<K, E> = {},
+): FakeHandle<R, K> & E {
+  const handle: FakeHandle<R, K> = {
+    url: server.url,
+    port: server.port,
+    get received() {
+      return server.received as R[];
+    },
+    get requests() {
+      return server.requests as R[];
+    },
+    failNext: (n, kind) => server.failNext(n, opts.failure === undefined ? (kind as FailureKind) : opts.failure(kind)),
+    reset: () => {
+      server.reset();
+      opts.onReset?.();
+    },
+    close: () => server.close(),
+  };
+  return Object.defineProperties(handle, Object.getOwnPropertyDescriptors(opts.extra ?? {})) as FakeHandle<R, K> & E;
+}
+
+/** FakeDefinition.onRecord that passes each entry, formatted, to `log`; none without a log. */
+export function logEach(log: ((line: string) => void) | undefined, format: (entry: Received) => string): FakeDefinition['onRecord'] {
+  return log === undefined ? undefined : (entry) => log(format(entry));
+}
+
+/** "Bearer abc…" → "Bearer [redacted]": keeps the scheme a request used, hides its credentials. */
+export function maskCredentials(authorization: unknown): string {
+  return String(authorization).replace(/^(\S+\s+).*/, '$1[redacted]');
+}
+
+/** A plain JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What the contract's hashed identity values look like: 64 lowercase hex characters. */
+export const SHA256_HEX = /^[a-f0-9]{64}$/;
+
+/** The module whose `import.meta.url` this is was started directly (`tsx …-server.ts`), not imported. */
+export function isMainModule(importMetaUrl: string): boolean {
+  return process.argv[1] !== undefined && importMetaUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/** `--tokens a, b,` → ['a', 'b']; an absent flag stays undefined. */
+export function listArg(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The port and log of a standalone fake: --port, else the environment variable `portVariable`,
+ * else `defaultPort`; one JSON line per request on stdout unless --quiet.
+ */
+export function standaloneOptions(
+  port: number,
+  args: Record<string, string>,
+  portVariable: string,
+  defaultPort: number,
+): Required<Pick<FakeOptions, 'port'>> & Pick<FakeOptions, 'log'> {
+  return {
+    port: port || Number(process.env[portVariable] ?? defaultPort),
+    log: args.quiet === 'true' ? undefined : (line) => console.log(line),
+  };
 }

@@ -18,8 +18,7 @@
  * the wording of the other messages is ours (UNCONFIRMED), the validation codes are Google's.
  */
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
+import { SHA256_HEX, isMainModule, runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
 
 export type Ga4ValidationCode =
   | 'VALUE_INVALID'
@@ -105,7 +104,6 @@ const TOP_LEVEL = new Set([
 const USER_DATA_KEYS = new Set(['sha256_email_address', 'sha256_phone_number', 'address']); // G5
 const ADDRESS_HASHED = new Set(['sha256_first_name', 'sha256_last_name', 'sha256_street']); // G5
 const ADDRESS_PLAIN = new Set(['city', 'region', 'postal_code', 'country']); // G5: normalized, not hashed
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 const MEASUREMENT_ID = /^G-[A-Z0-9]+$/;
 const CONSENT_KEYS = new Set(['ad_user_data', 'ad_personalization']); // G1 consent section
 const CONSENT_VALUES = new Set(['GRANTED', 'DENIED']);
@@ -426,7 +424,7 @@ export async function startFakeGa4(opts: FakeGa4Options = {}): Promise<FakeGa4> 
   }) as FakeGa4;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   void runStandalone((port, args) =>
     startFakeGa4({
       port,

@@ -14,8 +14,7 @@
  *   RudderStack's fixtures (3P).
  * It is not version-pinned: any supported `/v{N}/` path works and `@type` echoes that version.
  */
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FailureKind, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
+import { SHA256_HEX, isMainModule, runStandalone, startFakeServer, type FailureKind, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
 
 export const FAKE_GOOGLE_ADS = {
   clientId: 'fake-client.apps.googleusercontent.com',
@@ -321,7 +320,6 @@ function parseDateTime(s: string): number | undefined {
 }
 
 const CLICK_ID = /^[A-Za-z0-9_-]{8,}$/;
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const RESOURCE = /^customers\/(\d+)\/conversionActions\/(\d+)$/;
 
@@ -613,32 +611,47 @@ export async function startFakeGoogleAds(opts: FakeGoogleAdsOptions = {}): Promi
     return { errors, count: raw.length };
   }
 
-  // --- uploadClickConversions ----------------------------------------------------------------
-  function uploadClicks(req: FakeRequest, version: string, customer: FakeCustomer): FakeResponse {
-    const body = fields(req.json, ['customerId', 'conversions', 'partialFailure', 'validateOnly', 'jobId'], '');
+  // --- the request envelope both upload methods share ------------------------------------------
+  /**
+   * `partialFailure` must be true, and the rows (`listKey`, `listField` in error paths) a
+   * non-empty list of at most 2,000; `tooMany` is the method's own error for more. Returns the
+   * rows and validate_only, or Google's refusal.
+   */
+  function uploadEnvelope(
+    req: FakeRequest,
+    version: string,
+    listKey: 'conversions' | 'conversionAdjustments',
+    listField: string,
+    tooMany: () => AdsError,
+  ): { refusal: FakeResponse } | { refusal?: undefined; list: unknown[]; validateOnly: boolean } {
+    const body = fields(req.json, ['customerId', listKey, 'partialFailure', 'validateOnly', 'jobId'], '');
     const partial = boolValue(body.partialFailure, 'partial_failure');
     const validateOnly = boolValue(body.validateOnly, 'validate_only') === true;
     if (partial !== true) {
-      return adsFailureFor(version, 400, [
-        adsError('partialFailureError', 'PARTIAL_FAILURE_MODE_REQUIRED', 'The partial failure field must be true for this request.', [
-          'partial_failure',
+      return {
+        refusal: adsFailureFor(version, 400, [
+          adsError('partialFailureError', 'PARTIAL_FAILURE_MODE_REQUIRED', 'The partial failure field must be true for this request.', [
+            'partial_failure',
+          ]),
         ]),
-      ]);
+      };
     }
-    const list = body.conversions;
+    const list = body[listKey];
     if (!Array.isArray(list) || list.length === 0) {
       // Approx.: the code for an empty conversions list is not documented.
-      return adsFailureFor(version, 400, [
-        adsError('fieldError', 'REQUIRED_NONEMPTY_LIST', 'The required repeated field was empty.', ['conversions']),
-      ]);
+      return { refusal: adsFailureFor(version, 400, [adsError('fieldError', 'REQUIRED_NONEMPTY_LIST', 'The required repeated field was empty.', [listField])]) };
     }
-    if (list.length > 2000) {
-      return adsFailureFor(version, 400, [
-        adsError('conversionUploadError', 'TOO_MANY_CONVERSIONS_IN_REQUEST', 'Upload fewer than 2001 events in a single request.', [
-          'conversions',
-        ]),
-      ]);
-    }
+    if (list.length > 2000) return { refusal: adsFailureFor(version, 400, [tooMany()]) };
+    return { list, validateOnly };
+  }
+
+  // --- uploadClickConversions ----------------------------------------------------------------
+  function uploadClicks(req: FakeRequest, version: string, customer: FakeCustomer): FakeResponse {
+    const envelope = uploadEnvelope(req, version, 'conversions', 'conversions', () =>
+      adsError('conversionUploadError', 'TOO_MANY_CONVERSIONS_IN_REQUEST', 'Upload fewer than 2001 events in a single request.', ['conversions']),
+    );
+    if (envelope.refusal !== undefined) return envelope.refusal;
+    const { list, validateOnly } = envelope;
     const now = options.now();
     const rowErrors: AdsError[][] = [];
     const orderIdsInRequest = new Map<string, number>();
@@ -893,32 +906,16 @@ export async function startFakeGoogleAds(opts: FakeGoogleAdsOptions = {}): Promi
 
   // --- uploadConversionAdjustments -----------------------------------------------------------
   function uploadAdjustments(req: FakeRequest, version: string): FakeResponse {
-    const body = fields(req.json, ['customerId', 'conversionAdjustments', 'partialFailure', 'validateOnly', 'jobId'], '');
-    const partial = boolValue(body.partialFailure, 'partial_failure');
-    const validateOnly = boolValue(body.validateOnly, 'validate_only') === true;
-    if (partial !== true) {
-      return adsFailureFor(version, 400, [
-        adsError('partialFailureError', 'PARTIAL_FAILURE_MODE_REQUIRED', 'The partial failure field must be true for this request.', [
-          'partial_failure',
-        ]),
-      ]);
-    }
-    const list = body.conversionAdjustments;
-    if (!Array.isArray(list) || list.length === 0) {
-      return adsFailureFor(version, 400, [
-        adsError('fieldError', 'REQUIRED_NONEMPTY_LIST', 'The required repeated field was empty.', ['conversion_adjustments']),
-      ]);
-    }
-    if (list.length > 2000) {
-      return adsFailureFor(version, 400, [
-        adsError(
-          'conversionAdjustmentUploadError',
-          'TOO_MANY_ADJUSTMENTS_IN_REQUEST',
-          'Try uploading fewer than 2001 adjustments in a single API request.',
-          ['conversion_adjustments'],
-        ),
-      ]);
-    }
+    const envelope = uploadEnvelope(req, version, 'conversionAdjustments', 'conversion_adjustments', () =>
+      adsError(
+        'conversionAdjustmentUploadError',
+        'TOO_MANY_ADJUSTMENTS_IN_REQUEST',
+        'Try uploading fewer than 2001 adjustments in a single API request.',
+        ['conversion_adjustments'],
+      ),
+    );
+    if (envelope.refusal !== undefined) return envelope.refusal;
+    const { list, validateOnly } = envelope;
     const now = options.now();
     const T = 'conversionAdjustmentUploadError';
     const rowErrors: AdsError[][] = [];
@@ -1243,6 +1240,6 @@ export async function startFakeGoogleAds(opts: FakeGoogleAdsOptions = {}): Promi
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   void runStandalone((port) => startFakeGoogleAds({ port }));
 }

@@ -18,8 +18,7 @@
  * Klaviyo's is UNCONFIRMED.
  */
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { fakeHandle, isMainModule, isObject, listArg, logEach, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 export const FAKE_KLAVIYO_KEY = 'pk_fakeKlaviyoPrivateKey0123456789abcdef';
 /** A key without the events:write scope. */
@@ -35,15 +34,12 @@ const MAX_METRIC_NAME = 127; // K1: "less than 128 characters"
 
 export type FakeKlaviyoFailure = 500 | 503 | 429 | 'timeout' | 'auth';
 
-export interface StartFakeKlaviyoOptions {
-  port?: number;
+export interface StartFakeKlaviyoOptions extends FakeOptions {
   /** key → scopes. Default: FAKE_KLAVIYO_KEY with events:write, FAKE_KLAVIYO_READONLY_KEY with events:read. */
   keys?: Record<string, string[]>;
   revisions?: string[];
   /** Now in ms. Default: the clock. */
   now?: () => number;
-  retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 /** An event Klaviyo kept after deduplication. */
@@ -60,16 +56,9 @@ export interface KlaviyoReceived extends Received {
   duplicate?: boolean;
 }
 
-export interface FakeKlaviyo {
-  url: string;
-  port: number;
-  readonly received: KlaviyoReceived[];
-  readonly requests: KlaviyoReceived[];
+export interface FakeKlaviyo extends FakeHandle<KlaviyoReceived, FakeKlaviyoFailure> {
   /** Events kept after Klaviyo's deduplication, in order. */
   readonly events: KlaviyoStoredEvent[];
-  failNext(n: number, kind: FakeKlaviyoFailure): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export async function startFakeKlaviyo(options: StartFakeKlaviyoOptions = {}): Promise<FakeKlaviyo> {
@@ -100,30 +89,18 @@ export async function startFakeKlaviyo(options: StartFakeKlaviyoOptions = {}): P
             return klaviyoError(500, 'error', 'A server error occurred.', 'A server error occurred.');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-  const typed = (list: Received[]) => list as KlaviyoReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
+  return fakeHandle<KlaviyoReceived, FakeKlaviyoFailure, Pick<FakeKlaviyo, 'events'>>(server, {
+    onReset: () => cfg.stored.clear(),
+    extra: {
+      get events() {
+        return [...cfg.stored.values()];
+      },
     },
-    get requests() {
-      return typed(server.requests);
-    },
-    get events() {
-      return [...cfg.stored.values()];
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    reset: () => {
-      server.reset();
-      cfg.stored.clear();
-    },
-    close: () => server.close(),
-  };
+  });
 }
 
 interface HandleConfig {
@@ -252,24 +229,18 @@ function klaviyoError(
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
   if (headers.authorization !== undefined) headers.authorization = 'Klaviyo-API-Key [redacted]';
   return JSON.stringify({ fake: 'klaviyo', status: entry.status, duplicate: entry.duplicate, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   void runStandalone(async (port, args) => {
-    const keys = args.keys?.split(',').map((s) => s.trim()).filter(Boolean);
+    const keys = listArg(args.keys);
     return startFakeKlaviyo({
-      port: port || Number(process.env.LAYERSYNC_FAKE_KLAVIYO_PORT ?? 8800),
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_KLAVIYO_PORT', 8800),
       keys: keys === undefined ? undefined : Object.fromEntries(keys.map((k) => [k, ['events:write']])),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
     });
   });
 }

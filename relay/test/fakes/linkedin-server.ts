@@ -18,8 +18,7 @@
  * the four-field shape {status, serviceErrorCode, code, message} [FIELD]; where LinkedIn's exact
  * code or wording is unknown the fake says so (UNCONFIRMED) rather than inventing a source.
  */
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { fakeHandle, isMainModule, isObject, listArg, logEach, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 export const FAKE_LINKEDIN_TOKEN = 'AQV-fake-linkedin-access-token-0123456789';
 /** Conversion rule ids the fake knows (urn:lla:llaPartnerConversion:<id>). */
@@ -41,8 +40,7 @@ const URN = /^urn:lla:llaPartnerConversion:(\d+)$/;
 
 export type FakeLinkedinFailure = 500 | 503 | 429 | 'timeout' | 'token';
 
-export interface StartFakeLinkedinOptions {
-  port?: number;
+export interface StartFakeLinkedinOptions extends FakeOptions {
   /** Access tokens the fake accepts. Default: [FAKE_LINKEDIN_TOKEN]. */
   tokens?: string[];
   /** Known conversion rule ids. Default: FAKE_LINKEDIN_RULES. */
@@ -54,7 +52,6 @@ export interface StartFakeLinkedinOptions {
   now?: () => number;
   /** Retry-After seconds on injected 429s. Default 11. */
   retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 export interface LinkedinReceived extends Received {
@@ -62,16 +59,8 @@ export interface LinkedinReceived extends Received {
   kind: string;
 }
 
-export interface FakeLinkedin {
-  url: string;
-  port: number;
-  readonly received: LinkedinReceived[];
-  readonly requests: LinkedinReceived[];
-  /** The next n requests fail this way before validation ('token' = expired token, 401). */
-  failNext(n: number, kind: FakeLinkedinFailure): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** The fake LinkedIn; failNext's 'token' is an expired token (401). */
+export type FakeLinkedin = FakeHandle<LinkedinReceived, FakeLinkedinFailure>;
 
 export async function startFakeLinkedin(options: StartFakeLinkedinOptions = {}): Promise<FakeLinkedin> {
   const cfg: HandleConfig = {
@@ -105,24 +94,11 @@ export async function startFakeLinkedin(options: StartFakeLinkedinOptions = {}):
             return error(500, 'Internal Server Error');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-  const typed = (list: Received[]) => list as LinkedinReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind === 'token' ? 'auth' : kind),
-    reset: () => server.reset(),
-    close: () => server.close(),
-  };
+  return fakeHandle<LinkedinReceived, FakeLinkedinFailure>(server, { failure: (kind) => (kind === 'token' ? 'auth' : kind) });
 }
 
 interface HandleConfig {
@@ -282,25 +258,18 @@ function error(
   return { status, body, headers: extra.headers };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
   if (headers.authorization !== undefined) headers.authorization = 'Bearer [redacted]';
   return JSON.stringify({ fake: 'linkedin', status: entry.status, kind: entry.kind, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) => {
-    const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
-    return startFakeLinkedin({
-      port: port || Number(process.env.LAYERSYNC_FAKE_LINKEDIN_PORT ?? 8798),
-      tokens: list(args.tokens),
-      rules: list(args.rules),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    });
-  });
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) =>
+    startFakeLinkedin({
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_LINKEDIN_PORT', 8798),
+      tokens: listArg(args.tokens),
+      rules: listArg(args.rules),
+    }),
+  );
 }

@@ -19,8 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { SHA256_HEX, fakeHandle, isMainModule, isObject, listArg, logEach, maskCredentials, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 /** A token the fake accepts unless told otherwise (long enough for the settings schema). */
 export const FAKE_META_TOKEN = 'fake-meta-access-token-0123456789';
@@ -59,15 +58,12 @@ const WEAK_COMBINATIONS = [
   ['fn', 'ge'],
   ['ln', 'ge'],
 ];
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 /** fb.{subdomainIndex}.{creationTimeMs}.{fbclid} (S3, S5). */
 const FBC = /^fb\.[0-2]\.\d{10,13}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
 
 export type FakeMetaFailure = 500 | 503 | 429 | 'timeout' | 'token';
 
-export interface StartFakeMetaOptions {
-  /** 0 or absent: a free port. */
-  port?: number;
+export interface StartFakeMetaOptions extends FakeOptions {
   /** Access tokens the fake accepts. Default: [FAKE_META_TOKEN]. */
   tokens?: string[];
   /** Known pixel ids; any other answers Meta's "object does not exist" (100/33). Default: any numeric id. */
@@ -78,8 +74,6 @@ export interface StartFakeMetaOptions {
   now?: () => number;
   /** Retry-After seconds sent with injected 429s. Default 7. */
   retryAfterSeconds?: number;
-  /** Called with one JSON line per answered request (the standalone server prints them). */
-  log?: (line: string) => void;
 }
 
 /** What the fake recorded for one answered request. */
@@ -91,18 +85,8 @@ export interface MetaReceived extends Received {
   body: unknown;
 }
 
-export interface FakeMeta {
-  url: string;
-  port: number;
-  /** Requests the fake accepted (2xx), in order. */
-  readonly received: MetaReceived[];
-  /** Every answered request, accepted or not. */
-  readonly requests: MetaReceived[];
-  /** The next n requests fail this way before any validation ('token' = expired token, 190/463). */
-  failNext(n: number, kind: FakeMetaFailure): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** The fake Meta; failNext's 'token' is an expired token (190/463). */
+export type FakeMeta = FakeHandle<MetaReceived, FakeMetaFailure>;
 
 export async function startFakeMeta(options: StartFakeMetaOptions = {}): Promise<FakeMeta> {
   const tokens = new Set(options.tokens ?? [FAKE_META_TOKEN]);
@@ -134,27 +118,11 @@ export async function startFakeMeta(options: StartFakeMetaOptions = {}): Promise
             return graphError(500, { message: 'An unknown error occurred', type: 'OAuthException', code: 1, error_subcode: 99, is_transient: false });
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-
-  const typed = (list: Received[]) => list as MetaReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext(n, kind) {
-      server.failNext(n, kind === 'token' ? 'auth' : kind);
-    },
-    reset: () => server.reset(),
-    close: () => server.close(),
-  };
+  return fakeHandle<MetaReceived, FakeMetaFailure>(server, { failure: (kind) => (kind === 'token' ? 'auth' : kind) });
 }
 
 interface HandleContext {
@@ -482,14 +450,10 @@ function traceId(): string {
   return `A${randomBytes(16).toString('base64url').slice(0, 22)}`;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** One JSON line per request, with credentials masked: stdout ends up in CI logs. */
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
-  if (headers.authorization !== undefined) headers.authorization = String(headers.authorization).replace(/^(\S+\s+).*/, '$1[redacted]');
+  if (headers.authorization !== undefined) headers.authorization = maskCredentials(headers.authorization);
   let body = entry.body;
   if (isObject(body) && body.access_token !== undefined) body = { ...body, access_token: '[redacted]' };
   const query = { ...entry.query };
@@ -497,16 +461,13 @@ function logLine(entry: Received): string {
   return JSON.stringify({ fake: 'meta', status: entry.status, pixelId: entry.pixelId, version: entry.version, path: entry.path, query, body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) => {
-    const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
-    return startFakeMeta({
-      port: port || Number(process.env.LAYERSYNC_FAKE_META_PORT ?? 8790),
-      tokens: list(args.tokens),
-      pixels: list(args.pixels),
-      versions: list(args.versions),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    });
-  });
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) =>
+    startFakeMeta({
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_META_PORT', 8790),
+      tokens: listArg(args.tokens),
+      pixels: listArg(args.pixels),
+      versions: listArg(args.versions),
+    }),
+  );
 }

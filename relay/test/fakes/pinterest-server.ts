@@ -21,8 +21,7 @@
  * gives only DetailedError {code, message, details: object}.
  */
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { SHA256_HEX, fakeHandle, isMainModule, isObject, listArg, logEach, maskCredentials, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 /** A token the fake accepts unless told otherwise. */
 export const FAKE_PINTEREST_TOKEN = 'pina_fake-conversion-token-0123456789';
@@ -41,7 +40,6 @@ const EVENT_NAMES = [
 ];
 const ACTION_SOURCES = ['web', 'app_android', 'app_ios', 'offline']; // P1
 const HASHED_KEYS = ['em', 'hashed_maids', 'ph', 'ge', 'db', 'ln', 'fn', 'ct', 'st', 'zp', 'country', 'external_id']; // P1
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** P1: every property of an event, of custom_data and of a content (all additionalProperties: false). */
@@ -67,9 +65,7 @@ const USER_DATA_KEYS: Record<string, Kind> = {
 
 type Kind = 'string' | 'string?' | 'integer' | 'boolean' | 'object' | 'array' | 'string[]';
 
-export interface StartFakePinterestOptions {
-  /** 0 or absent: a free port. */
-  port?: number;
+export interface StartFakePinterestOptions extends FakeOptions {
   /** Tokens the fake accepts. Default: [FAKE_PINTEREST_TOKEN]. */
   tokens?: string[];
   /** Ad accounts the tokens may use; any other answers 403 code 29. Default: any numeric id. */
@@ -78,8 +74,6 @@ export interface StartFakePinterestOptions {
   now?: () => number;
   /** Retry-After seconds sent with injected 429s. Default 11. */
   retryAfterSeconds?: number;
-  /** Called with one JSON line per answered request (the standalone server prints them). */
-  log?: (line: string) => void;
 }
 
 /** What the fake recorded for one answered request. */
@@ -90,18 +84,8 @@ export interface PinterestReceived extends Received {
   test: boolean;
 }
 
-export interface FakePinterest {
-  url: string;
-  port: number;
-  /** Requests the fake answered with 2xx, in order. */
-  readonly received: PinterestReceived[];
-  /** Every answered request. */
-  readonly requests: PinterestReceived[];
-  /** The next n requests fail this way before any validation ('auth' = 401 code 2). */
-  failNext(n: number, kind: 500 | 503 | 429 | 'timeout' | 'auth'): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** The fake Pinterest; failNext's 'auth' is 401 code 2. */
+export type FakePinterest = FakeHandle<PinterestReceived>;
 
 export async function startFakePinterest(options: StartFakePinterestOptions = {}): Promise<FakePinterest> {
   const tokens = new Set(options.tokens ?? [FAKE_PINTEREST_TOKEN]);
@@ -132,25 +116,11 @@ export async function startFakePinterest(options: StartFakePinterestOptions = {}
             return pinError(500, 1, 'Internal Server Error');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-
-  const typed = (list: Received[]) => list as PinterestReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    reset: () => server.reset(),
-    close: () => server.close(),
-  };
+  return fakeHandle<PinterestReceived>(server);
 }
 
 interface HandleContext {
@@ -345,10 +315,6 @@ function short(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A valid Pinterest wire event (the least Pinterest accepts, plus an email) for tests. */
 export function samplePinterestEvent(now: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -369,19 +335,16 @@ export function samplePinterestEvent(now: number, overrides: Record<string, unkn
 /** One JSON line per request, with the token masked: stdout ends up in CI logs. */
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
-  if (headers.authorization !== undefined) headers.authorization = String(headers.authorization).replace(/^(\S+\s+).*/, '$1[redacted]');
+  if (headers.authorization !== undefined) headers.authorization = maskCredentials(headers.authorization);
   return JSON.stringify({ fake: 'pinterest', status: entry.status, adAccountId: entry.adAccountId, test: entry.test, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) => {
-    const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
-    return startFakePinterest({
-      port: port || Number(process.env.LAYERSYNC_FAKE_PINTEREST_PORT ?? 8795),
-      tokens: list(args.tokens),
-      adAccounts: list(args.accounts),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    });
-  });
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) =>
+    startFakePinterest({
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_PINTEREST_PORT', 8795),
+      tokens: listArg(args.tokens),
+      adAccounts: listArg(args.accounts),
+    }),
+  );
 }

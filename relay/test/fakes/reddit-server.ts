@@ -18,8 +18,7 @@
  * shape). UNCONFIRMED: the per-field messages, and that 401/403/404/429/500 use the same envelope.
  */
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { SHA256_HEX, fakeHandle, isMainModule, isObject, listArg, logEach, maskCredentials, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 export const FAKE_REDDIT_TOKEN = 'fake-reddit-conversion-token-0123456789';
 export const FAKE_REDDIT_PIXEL_ID = 'a2_fakepixel123';
@@ -30,14 +29,12 @@ const MAX_EVENTS = 1000; // R1
 const MAX_AGE_MS = 7 * 86_400_000; // R1: events must be sent within 7 days
 const ACTION_SOURCES = ['WEBSITE', 'APP', 'OTHER', 'PHYSICAL_STORE']; // R1 (PHYSICAL_STORE inferred there)
 const TRACKING_TYPES = ['PAGE_VISIT', 'VIEW_CONTENT', 'SEARCH', 'ADD_TO_CART', 'ADD_TO_WISHLIST', 'PURCHASE', 'LEAD', 'SIGN_UP', 'CUSTOM']; // R1
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 /** R1 example uuid; R2: "UUID must be RFC-4122 compliant". */
 const RDT_UUID = /^\d{10,13}\.[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 /** Generic HTTP-library user agents, which Reddit throttles automatically (R1 429 table). */
 const DEFAULT_USER_AGENT = /^(?:node|undici|node-fetch|axios|got|python-requests|python-urllib|curl|wget|go-http-client|okhttp|java|apache-httpclient|guzzlehttp)\b/i;
 
-export interface StartFakeRedditOptions {
-  port?: number;
+export interface StartFakeRedditOptions extends FakeOptions {
   /** Tokens the fake accepts. Default: [FAKE_REDDIT_TOKEN]. */
   tokens?: string[];
   /** Pixels the tokens may post to; any other answers 403. Default: any. */
@@ -46,7 +43,6 @@ export interface StartFakeRedditOptions {
   nowMs?: () => number;
   /** Retry-After seconds sent with injected 429s. Default 17. */
   retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 export interface RedditReceived extends Received {
@@ -56,16 +52,8 @@ export interface RedditReceived extends Received {
   testId?: string;
 }
 
-export interface FakeReddit {
-  url: string;
-  port: number;
-  readonly received: RedditReceived[];
-  readonly requests: RedditReceived[];
-  /** The next n requests fail this way before any validation ('auth' = 401 UNAUTHORIZED). */
-  failNext(n: number, kind: 500 | 503 | 429 | 'timeout' | 'auth'): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** The fake Reddit; failNext's 'auth' is 401 UNAUTHORIZED. */
+export type FakeReddit = FakeHandle<RedditReceived>;
 
 export async function startFakeReddit(options: StartFakeRedditOptions = {}): Promise<FakeReddit> {
   const tokens = new Set(options.tokens ?? [FAKE_REDDIT_TOKEN]);
@@ -88,25 +76,11 @@ export async function startFakeReddit(options: StartFakeRedditOptions = {}): Pro
             return redditError(kind, 'The service is currently unavailable. No conversion events were processed.');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-
-  const typed = (list: Received[]) => list as RedditReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    reset: () => server.reset(),
-    close: () => server.close(),
-  };
+  return fakeHandle<RedditReceived>(server);
 }
 
 interface HandleContext {
@@ -257,10 +231,6 @@ function redditError(status: number, message: string, fields?: FieldError[]): Fa
   return { status, body: { error: { code: status, message, ...(fields !== undefined ? { fields } : {}) } } };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A valid Reddit v3 wire event for tests. */
 export function sampleRedditEvent(nowMs: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -280,19 +250,16 @@ export const FAKE_REDDIT_TEST_USER_AGENT = 'LayerSync-Test/1.0 (fake Reddit test
 /** One JSON line per request, with the token masked: stdout ends up in CI logs. */
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
-  if (headers.authorization !== undefined) headers.authorization = String(headers.authorization).replace(/^(\S+\s+).*/, '$1[redacted]');
+  if (headers.authorization !== undefined) headers.authorization = maskCredentials(headers.authorization);
   return JSON.stringify({ fake: 'reddit', status: entry.status, pixelId: entry.pixelId, testId: entry.testId, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) => {
-    const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
-    return startFakeReddit({
-      port: port || Number(process.env.LAYERSYNC_FAKE_REDDIT_PORT ?? 8797),
-      tokens: list(args.tokens),
-      pixels: list(args.pixels),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    });
-  });
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) =>
+    startFakeReddit({
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_REDDIT_PORT', 8797),
+      tokens: listArg(args.tokens),
+      pixels: listArg(args.pixels),
+    }),
+  );
 }

@@ -20,8 +20,7 @@
  * Snap documents only the shapes (S5).
  */
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { SHA256_HEX, fakeHandle, isMainModule, isObject, listArg, logEach, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 export const FAKE_SNAP_TOKEN = 'fake-snap-capi-token.eyJhbGciOiJIUzI1NiJ9.0123456789';
 export const FAKE_SNAP_PIXEL_ID = '1ec32188-754e-4be2-8e55-c949a984a39f';
@@ -38,11 +37,9 @@ const EVENT_NAMES = [
 ]; // S2 via S6
 const ACTION_SOURCES = ['WEB', 'MOBILE_APP', 'OFFLINE']; // S1 example + S6
 const HASHED_KEYS = ['em', 'ph', 'fn', 'ln', 'ge', 'ct', 'st', 'zp', 'country', 'external_id']; // S2, S5, S6
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export interface StartFakeSnapchatOptions {
-  port?: number;
+export interface StartFakeSnapchatOptions extends FakeOptions {
   /** Tokens the fake accepts. Default: [FAKE_SNAP_TOKEN]. */
   tokens?: string[];
   /** Pixels the tokens may use; any other answers 403. Default: any UUID. */
@@ -50,7 +47,6 @@ export interface StartFakeSnapchatOptions {
   now?: () => number;
   /** Retry-After seconds sent with injected 429s. Default 13. */
   retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 export interface SnapchatReceived extends Received {
@@ -60,16 +56,8 @@ export interface SnapchatReceived extends Received {
   validate: boolean;
 }
 
-export interface FakeSnapchat {
-  url: string;
-  port: number;
-  readonly received: SnapchatReceived[];
-  readonly requests: SnapchatReceived[];
-  /** The next n requests fail this way before any validation ('auth' = 401 invalid token). */
-  failNext(n: number, kind: 500 | 503 | 429 | 'timeout' | 'auth'): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** The fake Snap; failNext's 'auth' is 401 invalid token. */
+export type FakeSnapchat = FakeHandle<SnapchatReceived>;
 
 export async function startFakeSnapchat(options: StartFakeSnapchatOptions = {}): Promise<FakeSnapchat> {
   const tokens = new Set(options.tokens ?? [FAKE_SNAP_TOKEN]);
@@ -94,25 +82,11 @@ export async function startFakeSnapchat(options: StartFakeSnapchatOptions = {}):
             return invalidResponse(500, 'Internal server error');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-
-  const typed = (list: Received[]) => list as SnapchatReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    reset: () => server.reset(),
-    close: () => server.close(),
-  };
+  return fakeHandle<SnapchatReceived>(server);
 }
 
 interface HandleContext {
@@ -292,10 +266,6 @@ function invalidResponse(status: number, reason: string): FakeResponse {
   return { status, body: { status: 'INVALID', reason } };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A valid Snap wire event for tests. */
 export function sampleSnapEvent(now: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -320,15 +290,12 @@ function logLine(entry: Received): string {
   return JSON.stringify({ fake: 'snapchat', status: entry.status, pixelId: entry.pixelId, validate: entry.validate, path: entry.path, query, body: entry.body });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) => {
-    const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
-    return startFakeSnapchat({
-      port: port || Number(process.env.LAYERSYNC_FAKE_SNAPCHAT_PORT ?? 8796),
-      tokens: list(args.tokens),
-      pixels: list(args.pixels),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    });
-  });
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) =>
+    startFakeSnapchat({
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_SNAPCHAT_PORT', 8796),
+      tokens: listArg(args.tokens),
+      pixels: listArg(args.pixels),
+    }),
+  );
 }

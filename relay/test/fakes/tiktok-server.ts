@@ -11,8 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
+import { isMainModule, runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type FakeServer } from './base.js';
 
 export const FAKE_TIKTOK_TOKEN = 'fake-tiktok-access-token-0123456789abcdef';
 export const FAKE_TIKTOK_PIXEL = 'CFAKEPIXEL0123456789';
@@ -340,7 +339,7 @@ export async function startFakeTiktok(opts: FakeTiktokOptions = {}): Promise<Fak
   }) as FakeTiktok;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   void runStandalone((port, args) =>
     startFakeTiktok({
       port,

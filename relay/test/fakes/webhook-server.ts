@@ -14,9 +14,8 @@
  * notes §8 of /work/shared/platforms/pinterest-snap-linkedin-reddit-x-klaviyo-webhooks.md). A
  * receiver's answers are its own choice; this one answers like a typical framework handler.
  */
-import { pathToFileURL } from 'node:url';
 import { Webhook } from 'standardwebhooks';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { fakeHandle, isMainModule, logEach, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 /** A valid Standard Webhooks secret (24 random bytes, base64; S). */
 export const FAKE_WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -26,13 +25,10 @@ const REPLAY_WINDOW_MS = 5 * 60_000;
 
 export type FakeWebhookFailure = 500 | 503 | 429 | 'timeout' | 'auth';
 
-export interface StartFakeWebhookReceiverOptions {
-  port?: number;
+export interface StartFakeWebhookReceiverOptions extends FakeOptions {
   /** Secrets the receiver verifies with (any may match, S rotation). Default: [FAKE_WEBHOOK_SECRET]. */
   secrets?: string[];
   path?: string;
-  retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 export interface WebhookReceived extends Received {
@@ -44,18 +40,11 @@ export interface WebhookReceived extends Received {
   verifyError?: string;
 }
 
-export interface FakeWebhookReceiver {
-  url: string;
+export interface FakeWebhookReceiver extends FakeHandle<WebhookReceived, FakeWebhookFailure> {
   /** url + path: what a webhook connection should be configured with. */
   endpoint: string;
-  port: number;
-  readonly received: WebhookReceived[];
-  readonly requests: WebhookReceived[];
-  failNext(n: number, kind: FakeWebhookFailure): void;
   /** The next request gets this answer before any verification (redirects, 410, 4xx…). */
   respondNext(status: number, body?: unknown, headers?: Record<string, string>): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export async function startFakeWebhookReceiver(options: StartFakeWebhookReceiverOptions = {}): Promise<FakeWebhookReceiver> {
@@ -86,32 +75,22 @@ export async function startFakeWebhookReceiver(options: StartFakeWebhookReceiver
             return { status: 500, body: { error: 'internal_error' } };
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-  const typed = (list: Received[]) => list as WebhookReceived[];
-  return {
-    url: server.url,
-    endpoint: `${server.url}${path}`,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    respondNext(status, body = '', headers) {
-      scripted.push({ status, body, headers });
-    },
-    reset() {
-      server.reset();
+  return fakeHandle<WebhookReceived, FakeWebhookFailure, Pick<FakeWebhookReceiver, 'endpoint' | 'respondNext'>>(server, {
+    onReset: () => {
       seen.clear();
       scripted.length = 0;
     },
-    close: () => server.close(),
-  };
+    extra: {
+      endpoint: `${server.url}${path}`,
+      respondNext(status: number, body: unknown = '', headers?: Record<string, string>) {
+        scripted.push({ status, body, headers });
+      },
+    },
+  });
 }
 
 interface HandleConfig {
@@ -175,14 +154,12 @@ function logLine(entry: Received): string {
   return JSON.stringify({ fake: 'webhook', status: entry.status, duplicate: entry.duplicate, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   void runStandalone(async (port, args) =>
     startFakeWebhookReceiver({
-      port: port || Number(process.env.LAYERSYNC_FAKE_WEBHOOK_PORT ?? 8801),
+      ...standaloneOptions(port, args, 'LAYERSYNC_FAKE_WEBHOOK_PORT', 8801),
       secrets: args.secret === undefined ? undefined : args.secret.split(','),
       path: args.path,
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
     }),
   );
 }

@@ -18,8 +18,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { runStandalone, startFakeServer, type FakeRequest, type FakeResponse, type Received } from './base.js';
+import { SHA256_HEX, fakeHandle, isMainModule, isObject, logEach, runStandalone, standaloneOptions, startFakeServer, type FakeHandle, type FakeOptions, type FakeRequest, type FakeResponse, type Received } from './base.js';
 
 export const FAKE_X_CREDENTIALS = {
   consumer_key: 'fakeXConsumerKey0123456789',
@@ -39,12 +38,10 @@ const CONVERSION_FIELDS = ['conversion_time', 'event_id', 'identifiers', 'number
 const IDENTIFIER_FIELDS = ['twclid', 'hashed_email', 'hashed_phone_number', 'ip_address', 'user_agent']; // X1
 const CONTENT_FIELDS = ['content_id', 'content_group_id', 'content_name', 'content_price', 'content_type', 'num_items']; // X1 (list UNCONFIRMED)
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 
 export type FakeXFailure = 500 | 503 | 429 | 'timeout' | 'auth';
 
-export interface StartFakeXOptions {
-  port?: number;
+export interface StartFakeXOptions extends FakeOptions {
   /** consumer key → consumer secret. Default: FAKE_X_CREDENTIALS'. */
   consumers?: Record<string, string>;
   /** access token → token secret. Default: FAKE_X_CREDENTIALS'. */
@@ -56,8 +53,6 @@ export interface StartFakeXOptions {
   versions?: string[];
   /** Now in unix seconds. Default: the clock. */
   now?: () => number;
-  retryAfterSeconds?: number;
-  log?: (line: string) => void;
 }
 
 export interface XReceived extends Received {
@@ -69,15 +64,7 @@ export interface XReceived extends Received {
   authProblem?: string;
 }
 
-export interface FakeX {
-  url: string;
-  port: number;
-  readonly received: XReceived[];
-  readonly requests: XReceived[];
-  failNext(n: number, kind: FakeXFailure): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+export type FakeX = FakeHandle<XReceived, FakeXFailure>;
 
 export async function startFakeX(options: StartFakeXOptions = {}): Promise<FakeX> {
   const cfg: HandleConfig = {
@@ -110,27 +97,11 @@ export async function startFakeX(options: StartFakeXOptions = {}): Promise<FakeX
             return xError(500, 'INTERNAL_ERROR', 'Internal error');
         }
       },
-      onRecord: log === undefined ? undefined : (entry) => log(logLine(entry)),
+      onRecord: logEach(log, logLine),
     },
     options.port ?? 0,
   );
-  const typed = (list: Received[]) => list as XReceived[];
-  return {
-    url: server.url,
-    port: server.port,
-    get received() {
-      return typed(server.received);
-    },
-    get requests() {
-      return typed(server.requests);
-    },
-    failNext: (n, kind) => server.failNext(n, kind),
-    reset: () => {
-      server.reset();
-      cfg.nonces.clear();
-    },
-    close: () => server.close(),
-  };
+  return fakeHandle<XReceived, FakeXFailure>(server, { onReset: () => cfg.nonces.clear() });
 }
 
 interface HandleConfig {
@@ -341,22 +312,12 @@ function xError(status: number, code: string, message: string, headers?: Record<
   return { status, body: { errors: [error], request: { params: {} } }, headers };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function logLine(entry: Received): string {
   const headers = { ...entry.headers };
   if (headers.authorization !== undefined) headers.authorization = 'OAuth [redacted]';
   return JSON.stringify({ fake: 'x', status: entry.status, kind: entry.kind, path: entry.path, body: entry.body, headers });
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  void runStandalone(async (port, args) =>
-    startFakeX({
-      port: port || Number(process.env.LAYERSYNC_FAKE_X_PORT ?? 8799),
-      log: args.quiet === 'true' ? undefined : (line) => console.log(line),
-    }),
-  );
+if (isMainModule(import.meta.url)) {
+  void runStandalone(async (port, args) => startFakeX(standaloneOptions(port, args, 'LAYERSYNC_FAKE_X_PORT', 8799)));
 }

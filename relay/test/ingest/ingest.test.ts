@@ -43,6 +43,7 @@ describe('POST /v1/events', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({
       accepted: 2,
+      merged: 0,
       duplicate: 0,
       rejected: 0,
       results: [

@@ -79,8 +79,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     it('ingests events once per (site, event_id) and reports duplicates in order', async () => {
       const a = ev();
       const b = ev();
-      expect(await store.ingest(batch([a, b, a]))).toEqual({ replayed: false, results: ['accepted', 'accepted', 'duplicate'] });
-      expect(await store.ingest(batch([b]))).toEqual({ replayed: false, results: ['duplicate'] });
+      expect(await store.ingest(batch([a, b, a]))).toMatchObject({ replayed: false, results: ['accepted', 'accepted', 'duplicate'] });
+      expect(await store.ingest(batch([b]))).toMatchObject({ replayed: false, results: ['duplicate'] });
       const events = await store.listEvents({ limit: 10 });
       expect(events.map((e) => e.eventId)).toEqual([b.event_id, a.event_id]);
       expect(events[1]).toMatchObject({ siteId: 's1', eventName: 'lead', eventTime: a.event_time, source: 'server', receivedAt: T0 });
@@ -227,6 +227,81 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       expect(after.map((e) => e.eventId)).toEqual([b.event_id, c.event_id]);
       expect((await store.listEvents({ limit: 10, siteId: 's2' })).map((e) => e.eventId)).toEqual([b.event_id]);
       expect(await store.listEvents({ limit: 10, afterId: recent[0]!.id })).toEqual([]);
+    });
+
+    describe('pipeline: dedup, merge, decisions, policies, event maps', () => {
+      const half = (source: 'browser' | 'server', o: Parameters<typeof makeEvent>[0] = {}) =>
+        ev({ event_id: 'pair-0001', event_name: 'add_to_cart', source, identity: {}, ...o });
+
+      it('holds new deliveries for the merge window and merges a second half into the stored event', async () => {
+        const d = await destination();
+        const plans = [pending(d.id)];
+        expect(await store.ingest(batch([half('browser', { identity: { fbp: 'fb.1.1.1' } })], { plans, mergeWindowMs: 5000 }))).toMatchObject({
+          replayed: false,
+          results: ['accepted'],
+        });
+        expect(await store.dueDestinationIds(T0 + 4999)).toEqual([]);
+        const second = await store.ingest(
+          batch([half('server', { identity: { em: 'e'.repeat(64) } })], { plans, mergeWindowMs: 5000, receivedAt: T0 + 3200 }),
+        );
+        expect(second).toMatchObject({ replayed: false, results: ['merged'], details: [{ keptEventId: 'pair-0001' }] });
+        if (!second.replayed) expect(second.details?.[0]?.reason).toMatch(/^duplicate event_id from server 3\.2 s after browser: merged identifiers em/);
+        const [e] = await store.listEvents({ limit: 5 });
+        expect(e!.event.identity).toEqual({ fbp: 'fb.1.1.1', em: 'e'.repeat(64) });
+        expect(e!.deliveries).toMatchObject([{ status: 'pending', nextAttemptAt: T0 + 5000 }]);
+        const [c] = await store.claimDeliveries(d.id, { now: T0 + 5000, limit: 5, leaseMs: 1000 });
+        expect(c!.event.identity).toEqual({ fbp: 'fb.1.1.1', em: 'e'.repeat(64) });
+        // Late copy: duplicate, the event stays as it was.
+        const late = await store.ingest(batch([half('server', { source: 'sdk', identity: { ph: '1'.repeat(64) } })], { mergeWindowMs: 5000, receivedAt: T0 + 9000 }));
+        expect(late).toMatchObject({ results: ['duplicate'] });
+        expect((await store.listEvents({ limit: 1 }))[0]!.event.identity.ph).toBeUndefined();
+        expect((await store.listDecisions({ siteId: 's1', eventId: 'pair-0001' })).map((x) => [x.source, x.action])).toEqual([
+          ['browser', 'accepted'],
+          ['server', 'merged'],
+          ['sdk', 'duplicate'],
+        ]);
+      });
+
+      it('deduplicates purchases by order_id within the window and records the decision', async () => {
+        const p = (id: string) => ev({ event_id: id, event_name: 'purchase', commerce: { order_id: 'o-1', value: 3, currency: 'EUR' } });
+        expect(await store.ingest(batch([p('buy-1'), p('buy-2')], { dedupWindowMs: 604_800_000 }))).toMatchObject({
+          results: ['accepted', 'duplicate'],
+          details: [{}, { keptEventId: 'buy-1', reason: 'duplicate order_id o-1 purchase: kept event buy-1, dropped buy-2' }],
+        });
+        expect((await store.listDecisions({ siteId: 's1', orderId: 'o-1' })).map((x) => [x.eventId, x.action])).toEqual([
+          ['buy-1', 'accepted'],
+          ['buy-2', 'duplicate'],
+        ]);
+        expect((await store.listDecisions({ siteId: 's1' })).map((x) => x.action)).toEqual(['duplicate', 'accepted']);
+        // Outside the window the order counts again.
+        const later = batch([p('buy-3')], { receivedAt: T0 + 604_800_001, dedupWindowMs: 604_800_000 });
+        expect(await store.ingest(later)).toMatchObject({ results: ['accepted'] });
+        // Only keys recorded before the cutoff are forgotten (buy-3's replaced buy-1's).
+        expect(await store.pruneDedupKeys(T0 + 604_800_001)).toBe(0);
+        expect(await store.pruneDedupKeys(T0 + 604_800_002)).toBe(1);
+      });
+
+      it('stores site policies (defaults until set) and event map overrides; records a renamed platform event', async () => {
+        expect(await store.getSitePolicy('s1')).toEqual({ default_denied: false, ldu: { enabled: false }, do_not_sell_mode: 'limited', purposes: {} });
+        const policy = { default_denied: true, ldu: { enabled: true, country: 'US', state: 'CA' }, do_not_sell_mode: 'drop' as const, purposes: { webhook: ['analytics_storage' as const] } };
+        await store.setSitePolicy('s1', policy, T0);
+        expect(await store.getSitePolicy('s1')).toEqual(policy);
+
+        const d = await destination();
+        expect(d.eventMap).toBeNull();
+        expect(await store.setEventMap(d.id, { page_view: null, 'custom:quote': 'Lead' }, T0)).toBe(true);
+        expect((await store.listDestinations({ siteId: 's1' }))[0]!.eventMap).toEqual({ page_view: null, 'custom:quote': 'Lead' });
+        // Upserting the destination's settings keeps its event map.
+        expect((await destination()).eventMap).toEqual({ page_view: null, 'custom:quote': 'Lead' });
+
+        await store.ingest(batch([ev()], { plans: [pending(d.id)] }));
+        const [c] = await store.claimDeliveries(d.id, { now: T0, limit: 1, leaseMs: 1000 });
+        await store.completeDeliveries(
+          [{ id: c!.id, leaseToken: c!.leaseToken, status: 'skipped', attempts: 0, nextAttemptAt: null, lastStatus: null, lastError: 'consent: ad_storage denied', latencyMs: null, platformEventName: null }],
+          T0,
+        );
+        expect((await store.listEvents({ limit: 1 }))[0]!.deliveries[0]).toMatchObject({ status: 'skipped', platformEventName: null, lastError: 'consent: ad_storage denied' });
+      });
     });
 
     it('commits ingests queued before close; refuses work after close', async () => {

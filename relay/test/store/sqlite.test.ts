@@ -40,7 +40,9 @@ describe('SQLite store specifics', () => {
     const rows = db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as Array<{ id: string }>;
     expect(rows.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-    expect(tables).toEqual(['deliveries', 'destinations', 'events', 'request_ids', 'schema_migrations', 'sites']);
+    expect(tables).toEqual(
+      expect.arrayContaining(['decisions', 'deliveries', 'destinations', 'events', 'order_keys', 'request_ids', 'schema_migrations', 'site_policies', 'sites']),
+    );
     db.close();
 
     const probe = openSqliteStore(file);

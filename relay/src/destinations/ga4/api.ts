@@ -5,6 +5,7 @@
  * rules, G8 = collection limits, G9 = recommended events. The Measurement Protocol is not
  * versioned (G1), so there is no API version constant.
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 /** Where events are collected. `eu` keeps collection in the EU (G1: region1 endpoint). */
 export const GA4_ORIGINS = {
@@ -142,8 +143,7 @@ export function ga4CollectUrl(
   // GA4 only accepts the secret as a query parameter (G1); the relay never logs request URLs and
   // scrubs the secret from every error it stores (see index.ts).
   const query = new URLSearchParams({ measurement_id: measurementId, api_secret: apiSecret });
-  const base = origin.endsWith('/') ? origin.slice(0, -1) : origin;
-  return `${base}${debug ? GA4_DEBUG_COLLECT_PATH : GA4_COLLECT_PATH}?${query.toString()}`;
+  return `${trimTrailingSlash(origin)}${debug ? GA4_DEBUG_COLLECT_PATH : GA4_COLLECT_PATH}?${query.toString()}`;
 }
 
 /** Headers for every request. The secret is in the URL; nothing secret goes in a header. */

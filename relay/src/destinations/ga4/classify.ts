@@ -6,6 +6,14 @@
  */
 import type { DeliveryOutcome } from '../types.js';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { isTransientStatus, withRetryAfter, type RetryOutcome } from '../shared/outcome.js';
+import { redactSecrets } from '../shared/redact.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
+import { truncate } from '../shared/text.js';
+
+export { parseRetryAfter } from '../shared/retry-after.js';
+export type { RetryOutcome } from '../shared/outcome.js';
 
 /** One message of the validation server (G3). */
 export interface Ga4ValidationMessage {
@@ -16,25 +24,9 @@ export interface Ga4ValidationMessage {
 
 const MAX_ERROR_BODY = 500;
 
-/** Removes every occurrence of the secrets from text we store (a URL echoed back in an error, …). */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('[redacted]');
-  return out;
-}
-
+/** The trimmed body: its first MAX_ERROR_BODY characters and "…" when it is longer. */
 function snippet(body: string): string {
-  const t = body.trim();
-  return t.length > MAX_ERROR_BODY ? `${t.slice(0, MAX_ERROR_BODY)}…` : t;
-}
-
-/** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return truncate(body.trim(), MAX_ERROR_BODY, MAX_ERROR_BODY);
 }
 
 /**
@@ -48,20 +40,16 @@ export function classifyHttp(res: HttpResponse, nowMs: number, secrets: readonly
   const { status } = res;
   if (status >= 200 && status < 300) {
     const body = res.body.trim();
-    return body === '' ? { kind: 'delivered', status } : { kind: 'delivered', status, response: scrub(snippet(body), secrets) };
+    return body === '' ? { kind: 'delivered', status } : { kind: 'delivered', status, response: redactSecrets(snippet(body), secrets) };
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after'], nowMs);
-  const detail = res.body.trim() === '' ? '' : `: ${scrub(snippet(res.body), secrets)}`;
-  if (status === 429 || status === 408 || status >= 500) {
+  const detail = res.body.trim() === '' ? '' : `: ${redactSecrets(snippet(res.body), secrets)}`;
+  if (isTransientStatus(status)) {
     const what = status === 429 ? 'rate limited the request' : status === 408 ? 'timed out reading the request' : 'failed';
-    const out: DeliveryOutcome = { kind: 'retry', status, error: `Google Analytics ${what} (HTTP ${status})${detail}` };
-    if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
-    return out;
+    return withRetryAfter({ kind: 'retry', status, error: `Google Analytics ${what} (HTTP ${status})${detail}` }, retryAfterMs);
   }
   return { kind: 'drop', status, error: `Google Analytics rejected the request (HTTP ${status})${detail}` };
 }
-
-export type RetryOutcome = Extract<DeliveryOutcome, { kind: 'retry' }>;
 
 /** A thrown transport error (connection refused, reset, undici timeouts, abort) → retry. */
 export function classifyNetworkError(err: unknown, secrets: readonly string[]): RetryOutcome {
@@ -71,19 +59,13 @@ export function classifyNetworkError(err: unknown, secrets: readonly string[]): 
   const timeout = /TIMEOUT/i.test(code) || /timeout/i.test(message);
   return {
     kind: 'retry',
-    error: scrub(`${timeout ? 'timed out talking to' : 'network error talking to'} Google Analytics: ${code}: ${message}`, secrets),
+    error: redactSecrets(`${timeout ? 'timed out talking to' : 'network error talking to'} Google Analytics: ${code}: ${message}`, secrets),
   };
 }
 
 /** Parses the validation server's body; undefined when it is not that shape. */
 export function parseValidationMessages(body: string): Ga4ValidationMessage[] | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const list = (json as { validationMessages?: unknown } | null)?.validationMessages;
+  const list = (parseJson(body) as { validationMessages?: unknown } | null | undefined)?.validationMessages;
   if (!Array.isArray(list)) return undefined;
   return list.map((m: unknown) => {
     const o = (m ?? {}) as Record<string, unknown>;
@@ -133,6 +115,6 @@ export function classifyValidation(
     const all = [...requestLevel, ...own];
     return all.length === 0
       ? { kind: 'delivered', status, response: 'validated by /debug/mp/collect (validation mode: not recorded in reports)' }
-      : { kind: 'drop', status, error: scrub(`GA4 validation: ${all.join('; ')}`, secrets) };
+      : { kind: 'drop', status, error: redactSecrets(`GA4 validation: ${all.join('; ')}`, secrets) };
   });
 }

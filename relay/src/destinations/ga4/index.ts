@@ -3,6 +3,7 @@
  * Facts: /work/shared/platforms/meta-ga4-googleads-tiktok.md §2 (G1 reference, G3 validation
  * server, G6 dedup). See api.ts for limits, map.ts for the payload, classify.ts for outcomes.
  */
+import { redactSecrets } from '../shared/redact.js';
 import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   GA4_DEFAULT_ORIGIN,
@@ -20,7 +21,6 @@ import {
   classifyValidation,
   describeMessage,
   parseValidationMessages,
-  scrub,
 } from './classify.js';
 import { GA4_DEFAULT_EVENT_MAP, mapToGa4, type Ga4Event, type Ga4Payload, type Ga4RequestFields } from './map.js';
 import { ga4Settings, type Ga4Settings } from './settings.js';
@@ -153,7 +153,7 @@ async function sendGa4(payloads: unknown[], ctx: SendContext<Ga4Settings>): Prom
           : c.indexes.map(() => ({
               kind: 'drop',
               status: res.status,
-              error: `GA4 validation server answered without validationMessages: ${scrub(res.body.slice(0, 200), secrets)}`,
+              error: `GA4 validation server answered without validationMessages: ${redactSecrets(res.body.slice(0, 200), secrets)}`,
             }));
       } else {
         results = c.indexes.map(() => whole);
@@ -241,13 +241,13 @@ async function testGa4Connection(ctx: SendContext<Ga4Settings>): Promise<Connect
   }
   const idMessage = messages.find((m) => /measurement_id/i.test(m.fieldPath) || /measurement[ _]id/i.test(m.description));
   if (idMessage) {
-    return { ok: false, code: 'invalid_measurement_id', message: scrub(`Google Analytics rejected the measurement ID ${settings.measurement_id}: ${idMessage.description}`, secrets) };
+    return { ok: false, code: 'invalid_measurement_id', message: redactSecrets(`Google Analytics rejected the measurement ID ${settings.measurement_id}: ${idMessage.description}`, secrets) };
   }
   if (messages.length > 0) {
     return {
       ok: false,
       code: 'validation_failed',
-      message: scrub(`Google Analytics' validation server rejected a test event: ${messages.map(describeMessage).join('; ')}`, secrets),
+      message: redactSecrets(`Google Analytics' validation server rejected a test event: ${messages.map(describeMessage).join('; ')}`, secrets),
     };
   }
   return {

@@ -7,6 +7,8 @@
  * Error enums: googleapis google/ads/googleads/v25/errors/*.proto.
  */
 import type { HttpResponse } from '../../delivery/http.js';
+import { withRetryAfter } from '../shared/outcome.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 import type { DeliveryOutcome } from '../types.js';
 import {
   ADJUSTMENT_MIN_CONVERSION_AGE_MS,
@@ -17,7 +19,6 @@ import {
   type GoogleAdsError,
   type RpcStatus,
 } from './api.js';
-import { retryAfterMs } from './oauth.js';
 
 /** A GoogleAdsError's code split into its oneof member and enum name. */
 export interface ErrorCodeName {
@@ -250,7 +251,7 @@ export function classifyRequestFailure(res: HttpResponse, customerId: string, no
   const quota = coded.filter((x) => x.c.type === 'quotaError');
   if (status === 429 || quota.length > 0 || parsed.status === 'RESOURCE_EXHAUSTED') {
     const delays = quota.map((x) => durationMs(x.e.details?.quotaErrorDetails?.retryDelay)).filter((d): d is number => d !== undefined);
-    const header = retryAfterMs(res.headers['retry-after'], nowMs);
+    const header = parseRetryAfter(res.headers['retry-after'], nowMs);
     const wait = Math.max(header ?? 0, ...delays);
     return {
       code: 'rate_limited',
@@ -263,15 +264,12 @@ export function classifyRequestFailure(res: HttpResponse, customerId: string, no
     };
   }
   if (status >= 500 || coded.some((x) => x.c.type === 'internalError')) {
-    const header = retryAfterMs(res.headers['retry-after'], nowMs);
     return {
       code: 'unreachable',
-      outcome: {
-        kind: 'retry',
-        status,
-        error: withId(`Google Ads had a temporary problem (HTTP ${status}${parsed.status ? ` ${parsed.status}` : ''}).`),
-        ...(header !== undefined ? { retryAfterMs: header } : {}),
-      },
+      outcome: withRetryAfter(
+        { kind: 'retry', status, error: withId(`Google Ads had a temporary problem (HTTP ${status}${parsed.status ? ` ${parsed.status}` : ''}).`) },
+        parseRetryAfter(res.headers['retry-after'], nowMs),
+      ),
     };
   }
   if (status === 404) {

@@ -6,6 +6,8 @@
  */
 import type { HttpResponse } from '../../delivery/http.js';
 import { secretValues } from '../secrets.js';
+import { parseJsonObject } from '../shared/json.js';
+import { redactSecrets } from '../shared/redact.js';
 import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   CLICK_THROUGH_WINDOW_MAX_S,
@@ -40,6 +42,26 @@ interface Session {
   /** Access tokens used in this send, redacted from every message. */
   seenTokens: string[];
   refreshed: boolean;
+}
+
+/** A session with a fresh access token; `refreshed` says whether the one refresh a session may make is used up. */
+function openSession(
+  ctx: SendContext<GoogleAdsSettings>,
+  nowMs: number,
+  tokenCtx: TokenRequestContext,
+  accessToken: string,
+  refreshed: boolean,
+): Session {
+  return {
+    ctx,
+    settings: ctx.settings,
+    origin: ctx.baseUrl ?? GOOGLE_ADS_API_ORIGIN,
+    nowMs,
+    tokenCtx,
+    accessToken,
+    seenTokens: [accessToken],
+    refreshed,
+  };
 }
 
 type PostResult = { ok: true; res: HttpResponse } | { ok: false; failure: RequestFailure };
@@ -97,12 +119,7 @@ async function post(session: Session, path: string, body: unknown): Promise<Post
 }
 
 function parseUploadResponse(body: string): UploadResponse {
-  try {
-    const v: unknown = JSON.parse(body);
-    return typeof v === 'object' && v !== null ? (v as UploadResponse) : {};
-  } catch {
-    return {};
-  }
+  return (parseJsonObject(body) as UploadResponse | undefined) ?? {};
 }
 
 interface Item {
@@ -177,10 +194,9 @@ async function upload(session: Session, kind: GoogleAdsPayload['kind'], items: I
   });
 }
 
+/** Credentials of 6 characters or more are censored from every message (shorter values would hit ordinary words). */
 function redactText(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 6) out = out.split(s).join('[redacted]');
-  return out;
+  return redactSecrets(text, secrets, 6);
 }
 
 function redact(o: DeliveryOutcome, secrets: string[]): DeliveryOutcome {
@@ -218,16 +234,7 @@ export async function sendGoogleAds(payloads: unknown[], ctx: SendContext<Google
     if (!token.ok) {
       for (const item of [...groups.click, ...groups.adjustment]) out[item.index] = token.outcome;
     } else {
-      const session: Session = {
-        ctx,
-        settings,
-        origin: ctx.baseUrl ?? GOOGLE_ADS_API_ORIGIN,
-        nowMs,
-        tokenCtx,
-        accessToken: token.accessToken,
-        seenTokens: [token.accessToken],
-        refreshed: false,
-      };
+      const session = openSession(ctx, nowMs, tokenCtx, token.accessToken, false);
       for (const kind of ['click', 'adjustment'] as const) {
         const items = groups[kind];
         // The worker already batches to maxBatchSize; chunking again keeps a direct caller within Google's limit.
@@ -282,16 +289,7 @@ export async function testGoogleAdsConnection(ctx: SendContext<GoogleAdsSettings
   const token = await getAccessToken(tokenCtx, { forceRefresh: true });
   if (!token.ok) return diagnose(false, token.code, token.outcome.error);
   secrets.push(token.accessToken);
-  const session: Session = {
-    ctx,
-    settings,
-    origin: ctx.baseUrl ?? GOOGLE_ADS_API_ORIGIN,
-    nowMs,
-    tokenCtx,
-    accessToken: token.accessToken,
-    seenTokens: [token.accessToken],
-    refreshed: true,
-  };
+  const session = openSession(ctx, nowMs, tokenCtx, token.accessToken, true);
 
   const customer = await search(session, CUSTOMER_CHECK_QUERY);
   if (!customer.ok) return diagnose(false, customer.failure.code, customer.failure.outcome.error);

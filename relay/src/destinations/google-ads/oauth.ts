@@ -6,6 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { HttpClient } from '../../delivery/http.js';
+import { parseJsonObject } from '../shared/json.js';
+import { withRetryAfter } from '../shared/outcome.js';
+import { redactSecrets } from '../shared/redact.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 import type { DeliveryOutcome } from '../types.js';
 import { GOOGLE_OAUTH_TOKEN_URL } from './api.js';
 
@@ -41,24 +45,6 @@ export function tokenUrlFor(baseUrl?: string): string {
   return baseUrl ? new URL('/token', baseUrl).toString() : GOOGLE_OAUTH_TOKEN_URL;
 }
 
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Parses Retry-After: delta-seconds or an HTTP date. */
-export function retryAfterMs(header: string | undefined, nowMs: number): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
 /** Exchanges the refresh token for an access token. Never throws; never puts a secret in a message. */
 export async function requestAccessToken(
   http: HttpClient,
@@ -90,7 +76,7 @@ export async function requestAccessToken(
       outcome: { kind: 'retry', error: `Could not reach Google's OAuth server to refresh the access token (${why}).` },
     };
   }
-  const json = parseJson(res.body);
+  const json = parseJsonObject(res.body);
   if (res.status === 200 && typeof json?.access_token === 'string' && json.access_token !== '') {
     const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 3600;
     return { ok: true, accessToken: json.access_token, expiresAtMs: nowMs + expiresIn * 1000 };
@@ -98,21 +84,17 @@ export async function requestAccessToken(
   const error = typeof json?.error === 'string' ? json.error : undefined;
   // error_description is Google's text about the request, never an echo of the secrets; still
   // keep it short and strip anything that looks like one of ours.
-  let description = typeof json?.error_description === 'string' ? json.error_description.slice(0, 200) : '';
-  for (const s of [creds.client_secret, creds.refresh_token]) if (s) description = description.split(s).join('[redacted]');
+  const description =
+    typeof json?.error_description === 'string' ? redactSecrets(json.error_description.slice(0, 200), [creds.client_secret, creds.refresh_token]) : '';
   const detail = description ? ` Google said: "${description}".` : '';
   if (res.status === 429 || res.status >= 500) {
     return {
       ok: false,
       code: 'unreachable',
-      outcome: {
-        kind: 'retry',
-        status: res.status,
-        error: `Google's OAuth server answered HTTP ${res.status} while refreshing the access token.`,
-        ...(retryAfterMs(res.headers['retry-after'], nowMs) !== undefined
-          ? { retryAfterMs: retryAfterMs(res.headers['retry-after'], nowMs) }
-          : {}),
-      },
+      outcome: withRetryAfter(
+        { kind: 'retry', status: res.status, error: `Google's OAuth server answered HTTP ${res.status} while refreshing the access token.` },
+        parseRetryAfter(res.headers['retry-after'], nowMs),
+      ),
     };
   }
   if (error === 'invalid_grant') {

@@ -3,6 +3,7 @@
  * /work/shared/platforms/pinterest-snap-linkedin-reddit-x-klaviyo-webhooks.md §6 (K1 = Klaviyo
  * OpenAPI, revision 2026-04-15, Events API; K2 = "Rate limits, status codes, and errors").
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 /**
  * Dated API revision (`revision` header, required, K1). 2026-04-15 is the revision the notes'
@@ -33,7 +34,7 @@ export const KLAVIYO_REQUEST_TIMEOUT_MS = 10_000;
 
 /** `{origin}/api/events` — Create Event (K1). */
 export function klaviyoEventsUrl(origin: string): string {
-  return `${origin.endsWith('/') ? origin.slice(0, -1) : origin}/api/events`;
+  return `${trimTrailingSlash(origin)}/api/events`;
 }
 
 /** Private API key auth, revision, JSON:API media type (K1). */

@@ -9,6 +9,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { temporaryFailure } from '../shared/outcome.js';
+import { REDACTED, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders } from '../shared/retry-after.js';
+import { collapseWhitespace, sentence } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 const errorsSchema = z
@@ -66,7 +72,7 @@ export function classifyKlaviyoResponse(res: HttpResponse, ctx: ClassifyContext)
   const errors = parsed.success ? parsed.data.errors : undefined;
   const codes = errors ? [...new Set(errors.map((e) => e.code).filter((c): c is string => !!c))].join(', ') : '';
   const ref = codes === '' ? `HTTP ${status}` : `HTTP ${status}, ${codes}`;
-  const words = errors ? errors.map(describe).join('; ') : parseJson(res.body) === undefined ? res.body.replace(/\s+/g, ' ').trim() : '';
+  const words = errors ? errors.map(describe).join('; ') : parseJson(res.body) === undefined ? collapseWhitespace(res.body) : '';
   const text = sentence(scrub(words, ctx.apiKey));
   const detail = text === '' ? '' : ` ${text}`;
   const base = { errors };
@@ -94,32 +100,15 @@ export function classifyKlaviyoResponse(res: HttpResponse, ctx: ClassifyContext)
     };
   }
   const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs);
-  if (status === 429) {
-    return {
-      ...base,
-      problem: 'rate_limited',
-      outcome: withRetryAfter({ kind: 'retry', status, error: `Klaviyo is rate limiting requests (${ref}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` }, retryAfterMs),
-    };
-  }
-  if (status >= 500 || status === 408) {
-    return {
-      ...base,
-      problem: 'unavailable',
-      outcome: withRetryAfter({ kind: 'retry', status, error: `Klaviyo had a temporary problem (${ref}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` }, retryAfterMs),
-    };
-  }
+  if (status === 429) return { ...base, ...temporaryFailure('rate_limited', { platform: 'Klaviyo', status, ref, detail, retryAfterMs }) };
+  if (status >= 500 || status === 408) return { ...base, ...temporaryFailure('unavailable', { platform: 'Klaviyo', status, ref, detail, retryAfterMs }) };
   return { ...base, problem: 'rejected', outcome: { kind: 'drop', status, error: `Klaviyo rejected the event (${ref}).${detail}` } };
 }
 
 /** Classifies a request that never got an HTTP answer. */
 export function classifyKlaviyoTransportError(err: unknown, opts: { apiKey: string; timeoutMs: number; aborted: boolean }): KlaviyoClassification {
-  const code = errorCode(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return { problem: 'timeout', outcome: { kind: 'retry', error: `Klaviyo did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.` } };
-  }
-  if (opts.aborted) return { problem: 'unreachable', outcome: { kind: 'retry', error: 'Sending to Klaviyo was interrupted (the relay is stopping); LayerSync will retry.' } };
-  const message = scrub(err instanceof Error ? err.message : String(err), opts.apiKey);
-  return { problem: 'unreachable', outcome: { kind: 'retry', error: `Could not reach Klaviyo (${code ?? 'network error'}: ${message}); LayerSync will retry.` } };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'Klaviyo', redact: (text) => scrub(text, opts.apiKey) });
+  return { problem, outcome: { kind: 'retry', error } };
 }
 
 /** "title: detail (at /data/attributes/profile)". */
@@ -133,53 +122,7 @@ function describe(e: KlaviyoError): string {
   return where === undefined ? text.replace(/\.$/, '') : `${text.replace(/\.$/, '')} (at ${where})`;
 }
 
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function withRetryAfter(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, retryAfterMs: number | undefined): DeliveryOutcome {
-  return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-function sentence(text: string): string {
-  const t = text.length > 400 ? `${text.slice(0, 399)}…` : text;
-  return /[\p{L}\p{N})\]]$/u.test(t) ? `${t}.` : t;
-}
-
-/** Removes the private key (and anything shaped like one) from Klaviyo's or undici's text. */
+/** Removes the private key (8 characters or more) and anything shaped like a private key (pk_…) from Klaviyo's or undici's text. */
 export function scrub(text: string, apiKey: string): string {
-  const out = apiKey.length >= 8 ? text.split(apiKey).join('[redacted]') : text;
-  return out.replace(/\bpk_[A-Za-z0-9_]{6,}/g, 'pk_[redacted]');
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return redactSecrets(text, [apiKey], 8).replace(/\bpk_[A-Za-z0-9_]{6,}/g, `pk_${REDACTED}`);
 }

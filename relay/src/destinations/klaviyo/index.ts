@@ -5,7 +5,8 @@
  * the batch is not sent: it is handed back for a later retry instead of hammering Klaviyo.
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, notSentAfter, outcomeMessage } from '../shared/outcome.js';
+import type { DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   KLAVIYO_CONCURRENCY,
   KLAVIYO_DEFAULT_ORIGIN,
@@ -99,7 +100,7 @@ export function createKlaviyoDestination(options: KlaviyoDestinationOptions = {}
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, payloads.length) }, worker));
-      return outcomes.map((o) => o ?? notSent(stop!));
+      return outcomes.map((o) => o ?? notSentAfter(stop!));
     },
 
     /**
@@ -122,22 +123,10 @@ export function createKlaviyoDestination(options: KlaviyoDestinationOptions = {}
       if (outcome.kind === 'delivered') {
         return diagnosis(true, 'ok', 'Connected to Klaviyo: the private API key is valid and may write events.');
       }
-      return diagnosis(false, problem, 'error' in outcome ? outcome.error : outcome.reason);
+      return diagnosis(false, problem, outcomeMessage(outcome));
     },
   };
 }
 
 /** The Klaviyo Events API destination. */
 export const klaviyo: Destination<KlaviyoSettings> = createKlaviyoDestination();
-
-/** The outcome of an event left unsent because an earlier one of its batch was refused or throttled. */
-function notSent(cause: DeliveryOutcome): DeliveryOutcome {
-  const why = 'error' in cause ? cause.error : 'an earlier event of this batch failed';
-  const out: DeliveryOutcome = { kind: 'retry', error: `Not sent: an earlier event of this batch failed first. ${why}` };
-  if (cause.kind === 'retry' && cause.retryAfterMs !== undefined) out.retryAfterMs = cause.retryAfterMs;
-  return out;
-}
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}

@@ -24,6 +24,7 @@
  * do_not_sell does not stop the event.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { nonEmpty, refuse, skip } from '../shared/event.js';
 import type { MapContext, MapResult } from '../types.js';
 import { KLAVIYO_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { KlaviyoSettings } from './settings.js';
@@ -78,27 +79,22 @@ const MAX_METRIC_NAME = 127;
 export function mapKlaviyoEvent(event: CanonicalEvent, ctx: MapContext<KlaviyoSettings>): MapResult {
   const age = ctx.now - event.event_time;
   if (age > KLAVIYO_MAX_EVENT_AGE_SECONDS - KLAVIYO_EVENT_AGE_MARGIN_SECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `The event happened ${Math.floor(age / 86_400)} days ago; LayerSync sends Klaviyo events up to a year old, so it was not sent (import older history deliberately).`,
-    };
+    return refuse(
+      `The event happened ${Math.floor(age / 86_400)} days ago; LayerSync sends Klaviyo events up to a year old, so it was not sent (import older history deliberately).`,
+    );
   }
   const metric = ctx.platformEventName.trim();
   if (metric === '' || metric.length > MAX_METRIC_NAME) {
-    return { ok: false, skip: false, reason: `Klaviyo metric names must be 1-${MAX_METRIC_NAME} characters; the event map gives "${metric}".` };
+    return refuse(`Klaviyo metric names must be 1-${MAX_METRIC_NAME} characters; the event map gives "${metric}".`);
   }
 
   const externalId = profileExternalId(event, ctx.settings);
   if (externalId === undefined) {
-    return {
-      ok: false,
-      skip: true,
-      reason:
-        ctx.settings.profile_identifier === 'external_id'
-          ? 'Klaviyo needs a profile identifier and this event has no identity.external_id (LayerSync holds only hashes, which Klaviyo cannot use as an email or phone), so it is not sent. Send the hashed customer id as external_id, or allow the email hash as profile identifier.'
-          : 'Klaviyo needs a profile identifier and this event has neither identity.external_id nor an email hash, so it is not sent.',
-    };
+    return skip(
+      ctx.settings.profile_identifier === 'external_id'
+        ? 'Klaviyo needs a profile identifier and this event has no identity.external_id (LayerSync holds only hashes, which Klaviyo cannot use as an email or phone), so it is not sent. Send the hashed customer id as external_id, or allow the email hash as profile identifier.'
+        : 'Klaviyo needs a profile identifier and this event has neither identity.external_id nor an email hash, so it is not sent.',
+    );
   }
 
   const profile: KlaviyoProfileAttributes = { external_id: externalId };
@@ -186,8 +182,4 @@ function unique(values: Array<string | undefined>): string[] {
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

@@ -4,6 +4,7 @@
  * Learn "Conversions API" + schema pages, L2 = Salesforce LinkedIn CAPI connector limits,
  * [FIELD] = behaviour a third party measured against the live API).
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 /**
  * Versioned Marketing API (`LinkedIn-Version: YYYYMM`). Versions are sunset about a year after
@@ -40,12 +41,12 @@ export const LINKEDIN_CONVERSION_ROLES = ['ACCOUNT_BILLING_ADMIN', 'ACCOUNT_MANA
 
 /** `{origin}/rest/conversionEvents` — single create, or batch create with `X-RestLi-Method: BATCH_CREATE`. */
 export function linkedinConversionEventsUrl(origin: string): string {
-  return `${trimSlash(origin)}/rest/conversionEvents`;
+  return `${trimTrailingSlash(origin)}/rest/conversionEvents`;
 }
 
 /** The ad accounts the token's member has a role on (needs r_ads, which the Conversions API setup grants with rw_conversions, L1). */
 export function linkedinAdAccountUsersUrl(origin: string): string {
-  return `${trimSlash(origin)}/rest/adAccountUsers?q=authenticatedUser`;
+  return `${trimTrailingSlash(origin)}/rest/adAccountUsers?q=authenticatedUser`;
 }
 
 /** `urn:lla:llaPartnerConversion:{id}` from either the URN or the bare numeric id. */
@@ -65,8 +66,4 @@ export function linkedinHeaders(accessToken: string, version: string, opts: { ba
     headers['x-restli-method'] = 'BATCH_CREATE';
   }
   return headers;
-}
-
-function trimSlash(origin: string): string {
-  return origin.endsWith('/') ? origin.slice(0, -1) : origin;
 }

@@ -12,6 +12,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { repeatOutcome, temporaryFailure } from '../shared/outcome.js';
+import { redactBearerTokens, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders } from '../shared/retry-after.js';
+import { bodySnippet, collapseWhitespace, sentence } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 const errorBodySchema = z
@@ -81,7 +87,7 @@ export function classifyLinkedinResponse(res: HttpResponse, ctx: ClassifyContext
   const json = parseJson(res.body);
   const all = (problem: LinkedinProblem, outcome: DeliveryOutcome): LinkedinClassification => ({
     problem,
-    outcomes: Array.from({ length: ctx.count }, () => ({ ...outcome })),
+    outcomes: repeatOutcome(outcome, ctx.count),
   });
 
   if (res.status >= 200 && res.status < 300) {
@@ -169,24 +175,8 @@ function classifyError(
     };
   }
   const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs);
-  if (status === 429) {
-    return {
-      problem: 'rate_limited',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `LinkedIn is rate limiting requests (${refPart}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
-  }
-  if (status >= 500 || status === 408) {
-    return {
-      problem: 'unavailable',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `LinkedIn had a temporary problem (${refPart}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
-  }
+  if (status === 429) return temporaryFailure('rate_limited', { platform: 'LinkedIn', status, ref: refPart, detail, retryAfterMs });
+  if (status >= 500 || status === 408) return temporaryFailure('unavailable', { platform: 'LinkedIn', status, ref: refPart, detail, retryAfterMs });
   // 400 (e.g. older than 90 days), 422 (validation: wrong URN format, unknown field, number where
   // a string is expected) and anything else: the event itself was refused.
   return {
@@ -200,76 +190,22 @@ export function classifyLinkedinTransportError(
   err: unknown,
   opts: { accessToken: string; timeoutMs: number; aborted: boolean; count: number },
 ): LinkedinClassification {
-  const code = errorCode(err);
-  const all = (problem: LinkedinProblem, error: string): LinkedinClassification => ({
-    problem,
-    outcomes: Array.from({ length: opts.count }, () => ({ kind: 'retry', error }) as DeliveryOutcome),
-  });
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return all('timeout', `LinkedIn did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.`);
-  }
-  if (opts.aborted) return all('unreachable', 'Sending to LinkedIn was interrupted (the relay is stopping); LayerSync will retry.');
-  const message = scrub(err instanceof Error ? err.message : String(err), opts.accessToken);
-  return all('unreachable', `Could not reach LinkedIn (${code ?? 'network error'}: ${message}); LayerSync will retry.`);
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'LinkedIn', redact: (text) => scrub(text, opts.accessToken) });
+  return { problem, outcomes: repeatOutcome({ kind: 'retry', error }, opts.count) };
 }
 
-/** LinkedIn's own message (multi-line validation messages are flattened), scrubbed. */
+/** LinkedIn's own message (multi-line validation messages are flattened), scrubbed, as a sentence of at most 400 characters. */
 function describe(err: LinkedinErrorBody, body: string, ctx: ClassifyContext): string {
-  let text = err.message !== undefined ? err.message : parseJson(body) === undefined ? body : '';
-  text = scrub(text.replace(/\s+/g, ' ').trim(), ctx.accessToken);
-  if (text.length > 400) text = `${text.slice(0, 399)}…`;
-  if (/[\p{L}\p{N})\]]$/u.test(text)) text += '.';
-  return text;
+  const text = err.message !== undefined ? err.message : parseJson(body) === undefined ? body : '';
+  return sentence(scrub(collapseWhitespace(text), ctx.accessToken));
 }
 
-/** Retry-After in seconds or as an HTTP date. */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function withRetryAfter(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, retryAfterMs: number | undefined): DeliveryOutcome {
-  return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-/** Removes the access token (and anything shaped like a bearer token) from LinkedIn's or undici's text. */
+/** Removes the access token (8 characters or more) and anything shaped like a bearer token from LinkedIn's or undici's text. */
 export function scrub(text: string, accessToken: string): string {
-  const out = accessToken.length >= 8 ? text.split(accessToken).join('[redacted]') : text;
-  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
+  return redactBearerTokens(redactSecrets(text, [accessToken], 8));
 }
 
+/** The body on one line, cut to 200 characters, then scrubbed. */
 function snippet(body: string, ctx: ClassifyContext): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat === '' ? 'empty body' : scrub(flat.length > 200 ? `${flat.slice(0, 199)}…` : flat, ctx.accessToken);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { redactFirst: false, empty: 'empty body' });
 }

@@ -6,7 +6,8 @@
  * came back refused as a whole.
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, sendInChunks } from '../shared/outcome.js';
+import type { ConnectionDiagnosis, Destination, SendContext } from '../types.js';
 import {
   LINKEDIN_API_VERSION,
   LINKEDIN_CONVERSION_ROLES,
@@ -86,16 +87,8 @@ export function createLinkedinDestination(options: LinkedinDestinationOptions = 
     defaultBaseUrl: LINKEDIN_DEFAULT_ORIGIN,
     map: mapLinkedinEvent,
 
-    async send(payloads, ctx) {
-      const outcomes: DeliveryOutcome[] = [];
-      // The worker batches at maxBatchSize; splitting here too keeps a larger call within
-      // LinkedIn's 5,000-event limit.
-      for (let i = 0; i < payloads.length; i += LINKEDIN_MAX_EVENTS_PER_REQUEST) {
-        const chunk = payloads.slice(i, i + LINKEDIN_MAX_EVENTS_PER_REQUEST);
-        outcomes.push(...(await post(chunk, ctx)).outcomes);
-      }
-      return outcomes;
-    },
+    // At most LinkedIn's 5,000 events per request.
+    send: (payloads, ctx) => sendInChunks(payloads, LINKEDIN_MAX_EVENTS_PER_REQUEST, async (chunk) => (await post(chunk, ctx)).outcomes),
 
     /**
      * Lists the ad accounts the token's member has a role on (`GET /rest/adAccountUsers
@@ -171,8 +164,4 @@ function diagnoseAccounts(accounts: AccountRole[], settings: LinkedinSettings): 
     'ok',
     `Connected to LinkedIn: the token's member can send conversions for ad account(s) ${ids}. Conversion rules are set for: ${rules}. LinkedIn has no test mode, so each rule is checked when its first event is sent.`,
   );
-}
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
 }

@@ -13,6 +13,9 @@
  * event needs an email hash or an li_fat_id to be matchable at all.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { refuse, skip, skipWithoutLimitedDataUse } from '../shared/event.js';
+import { formatMoney } from '../shared/money.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import {
   LINKEDIN_EVENT_AGE_MARGIN_SECONDS,
@@ -47,43 +50,26 @@ export interface LinkedinConversionEvent {
 export function mapLinkedinEvent(event: CanonicalEvent, ctx: MapContext<LinkedinSettings>): MapResult {
   const age = ctx.now - event.event_time;
   if (age > LINKEDIN_MAX_EVENT_AGE_SECONDS - LINKEDIN_EVENT_AGE_MARGIN_SECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `The event happened ${formatAge(age)} ago; LinkedIn refuses conversions older than 90 days, so it was not sent.`,
-    };
+    return refuse(`The event happened ${formatAge(age)} ago; LinkedIn refuses conversions older than 90 days, so it was not sent.`);
   }
 
   // LinkedIn has no restricted-processing flag (unlike Meta's LDU), so an opt-out of sale/sharing
   // can only be honoured by not sending the event.
-  if (event.consent?.do_not_sell === true || ctx.privacy?.limitedDataUse === true) {
-    return {
-      ok: false,
-      skip: true,
-      reason:
-        event.consent?.do_not_sell === true
-          ? 'The visitor opted out of the sale/sharing of their data and LinkedIn offers no limited-data-use mode, so the event is not sent to LinkedIn.'
-          : 'The site restricts data processing (limited data use) and LinkedIn offers no limited-data-use mode, so the event is not sent to LinkedIn.',
-    };
-  }
+  const optedOut = skipWithoutLimitedDataUse(event, ctx.privacy, 'LinkedIn');
+  if (optedOut !== undefined) return optedOut;
 
   const rule = ctx.settings.conversion_rules[event.event_name];
   if (rule === undefined) {
-    return {
-      ok: false,
-      skip: true,
-      reason: `No LinkedIn conversion rule is set for "${event.event_name}"; add one under conversion_rules (e.g. "${event.event_name}": "urn:lla:llaPartnerConversion:<id>") to send these events.`,
-    };
+    return skip(
+      `No LinkedIn conversion rule is set for "${event.event_name}"; add one under conversion_rules (e.g. "${event.event_name}": "urn:lla:llaPartnerConversion:<id>") to send these events.`,
+    );
   }
 
   const userIds = linkedinUserIds(event);
   if (userIds.length === 0) {
-    return {
-      ok: false,
-      skip: true,
-      reason:
-        'LinkedIn can only match an event with a hashed email (with ad_user_data consent) or the li_fat_id click id (with ad_storage consent); this event has neither, so it is not sent.',
-    };
+    return skip(
+      'LinkedIn can only match an event with a hashed email (with ad_user_data consent) or the li_fat_id click id (with ad_storage consent); this event has neither, so it is not sent.',
+    );
   }
 
   const out: LinkedinConversionEvent = {
@@ -98,11 +84,7 @@ export function mapLinkedinEvent(event: CanonicalEvent, ctx: MapContext<Linkedin
   const commerce = event.commerce;
   if (commerce?.value !== undefined && commerce.currency !== undefined) {
     if (commerce.value < 0) {
-      return {
-        ok: false,
-        skip: false,
-        reason: `LinkedIn conversion values cannot be negative (commerce.value is ${commerce.value}); refunds are not reported to LinkedIn.`,
-      };
+      return refuse(`LinkedIn conversion values cannot be negative (commerce.value is ${commerce.value}); refunds are not reported to LinkedIn.`);
     }
     out.conversionValue = { currencyCode: commerce.currency, amount: formatAmount(commerce.value, commerce.currency) };
   }
@@ -126,21 +108,9 @@ export function linkedinUserIds(event: CanonicalEvent): LinkedinUserId[] {
 
 /**
  * A decimal string with the currency's minor-unit digits (EUR 2, JPY 0, KWD 3) from ICU's ISO 4217
- * data: LinkedIn wants a string (L1) and the notes warn against float artefacts (§9.2).
+ * data (2 for a code that is not well-formed, which the contract forbids anyway): LinkedIn wants a
+ * string (L1) and the notes warn against float artefacts (§9.2). Rounded the 'scaled' way.
  */
 export function formatAmount(value: number, currency: string): string {
-  let digits = 2;
-  try {
-    digits = new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    // Not a well-formed currency code: the contract forbids it, keep two digits.
-  }
-  const factor = 10 ** digits;
-  return (Math.round(value * factor) / factor).toFixed(digits);
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
+  return formatMoney(value, currency, 'scaled');
 }

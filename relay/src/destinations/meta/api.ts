@@ -3,6 +3,7 @@
  * /work/shared/platforms/meta-ga4-googleads-tiktok.md §1 (S1 = "Using the API", S2 = server
  * event parameters, S8 = troubleshooting, S11 = Graph API changelog).
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 /**
  * Graph API version. v26.0 is the latest (introduced 2026-07-29, S11) and Meta's Node SDK pins
@@ -31,12 +32,12 @@ export const META_REQUEST_TIMEOUT_MS = 5_000;
 
 /** `{origin}/{version}/{pixel_id}/events` — the events edge of a pixel (dataset). */
 export function metaEventsUrl(origin: string, pixelId: string, version: string = META_GRAPH_API_VERSION): string {
-  return `${trimSlash(origin)}/${version}/${encodeURIComponent(pixelId)}/events`;
+  return `${trimTrailingSlash(origin)}/${version}/${encodeURIComponent(pixelId)}/events`;
 }
 
 /** `{origin}/{version}/{pixel_id}?fields=id,name` — the pixel node, read by the connection test. */
 export function metaPixelUrl(origin: string, pixelId: string, version: string = META_GRAPH_API_VERSION): string {
-  return `${trimSlash(origin)}/${version}/${encodeURIComponent(pixelId)}?fields=id,name`;
+  return `${trimTrailingSlash(origin)}/${version}/${encodeURIComponent(pixelId)}?fields=id,name`;
 }
 
 /**
@@ -55,8 +56,4 @@ export function metaHeaders(accessToken: string): Record<string, string> {
 /** The `authorization` header value for a Conversions API access token. */
 export function metaAuthorization(accessToken: string): string {
   return `Bearer ${accessToken}`;
-}
-
-function trimSlash(origin: string): string {
-  return origin.endsWith('/') ? origin.slice(0, -1) : origin;
 }

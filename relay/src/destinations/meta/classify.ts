@@ -11,6 +11,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { temporaryFailure, withRetryAfter } from '../shared/outcome.js';
+import { REDACTED, redactBearerTokens, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders, retryNote, type RetryHint } from '../shared/retry-after.js';
+import { bodySnippet, truncate } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 import { META_GRAPH_API_VERSION } from './api.js';
 
@@ -103,7 +109,7 @@ export function classifyMetaResponse(res: HttpResponse, ctx: ClassifyContext): M
     };
   }
 
-  const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs);
+  const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs, businessUseCaseWait);
   const parsed = graphErrorSchema.safeParse(json);
   if (parsed.success) return classifyGraphError(parsed.data.error, res.status, retryAfterMs, ctx);
 
@@ -189,22 +195,10 @@ function classifyGraphError(
   }
 
   if (code !== undefined && RATE_LIMIT_CODES.has(code)) {
-    return {
-      problem: 'rate_limited',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `Meta is rate limiting requests (${ref}).${d} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
+    return temporaryFailure('rate_limited', { platform: 'Meta', status, ref, detail: d, retryAfterMs });
   }
   if ((code !== undefined && TRANSIENT_CODES.has(code)) || code === 368 || err.is_transient === true || status >= 500) {
-    return {
-      problem: 'unavailable',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `Meta had a temporary problem (${ref}).${d} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
+    return temporaryFailure('unavailable', { platform: 'Meta', status, ref, detail: d, retryAfterMs });
   }
 
   // 100 "Invalid parameter" and everything else Meta does not call transient: the payload itself
@@ -220,22 +214,8 @@ export function classifyMetaTransportError(
   err: unknown,
   opts: { accessToken: string; timeoutMs: number; aborted: boolean },
 ): MetaClassification {
-  const code = errorCode(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return {
-      problem: 'timeout',
-      outcome: { kind: 'retry', error: `Meta did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.` },
-    };
-  }
-  if (opts.aborted) {
-    return { problem: 'unreachable', outcome: { kind: 'retry', error: 'Sending to Meta was interrupted (the relay is stopping); LayerSync will retry.' } };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  const scrubbed = scrub(message, opts.accessToken);
-  return {
-    problem: 'unreachable',
-    outcome: { kind: 'retry', error: `Could not reach Meta (${code ?? 'network error'}: ${scrubbed}); LayerSync will retry.` },
-  };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'Meta', redact: (text) => scrub(text, opts.accessToken) });
+  return { problem, outcome: { kind: 'retry', error } };
 }
 
 /** Meta's own words: the user-facing title and message when present, else the developer message, plus the trace id Meta support asks for. */
@@ -251,17 +231,11 @@ function describe(err: MetaGraphError, ctx: ClassifyContext): string {
 }
 
 /**
- * Retry hint: the standard Retry-After header (seconds or HTTP date), else Meta's
- * X-Business-Use-Case-Usage `estimated_time_to_regain_access` in minutes (S10; whether CAPI
- * responses carry it is UNCONFIRMED).
+ * Meta's own wait hint, read when there is no usable Retry-After: X-Business-Use-Case-Usage
+ * `estimated_time_to_regain_access` in minutes, the largest across the usage entries (S10;
+ * whether CAPI responses carry it is UNCONFIRMED).
  */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (ra) {
-    if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-    const at = Date.parse(ra);
-    if (!Number.isNaN(at)) return Math.max(0, at - nowMs);
-  }
+const businessUseCaseWait: RetryHint = (headers) => {
   const buc = headers['x-business-use-case-usage'];
   if (buc) {
     try {
@@ -279,50 +253,21 @@ export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: nu
     }
   }
   return undefined;
-}
+};
 
-function withRetryAfter(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, retryAfterMs: number | undefined): DeliveryOutcome {
-  return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
-}
+/** `access_token=…`, `"access_token": "…"` and the like, whatever token they hold. */
+const ACCESS_TOKEN_PARAM = /(access_token["']?\s*[=:]\s*["']?)[^\s"'&,}]+/gi;
 
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-/** Removes the access token (and anything shaped like a token parameter) from Meta's or undici's text. */
+/**
+ * Removes the access token (8 characters or more), anything shaped like a token parameter and
+ * any bearer token from Meta's or undici's text, then keeps it within 500 characters.
+ */
 function scrub(text: string, accessToken: string): string {
-  let out = accessToken.length >= 8 ? text.split(accessToken).join('[redacted]') : text;
-  out = out
-    .replace(/(access_token["']?\s*[=:]\s*["']?)[^\s"'&,}]+/gi, '$1[redacted]')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
-  return out.length > 500 ? `${out.slice(0, 499)}…` : out;
+  const out = redactBearerTokens(redactSecrets(text, [accessToken], 8).replace(ACCESS_TOKEN_PARAM, `$1${REDACTED}`));
+  return truncate(out, 500);
 }
 
+/** The body on one line, cut to 200 characters, then scrubbed. */
 function snippet(body: string, ctx: ClassifyContext): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat === '' ? 'empty body' : scrub(flat.length > 200 ? `${flat.slice(0, 199)}…` : flat, ctx.accessToken);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { redactFirst: false, empty: 'empty body' });
 }

@@ -5,7 +5,9 @@
  * (`batchRejection: 'all-or-nothing'`).
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { parseJson } from '../shared/json.js';
+import { diagnosis, outcomeMessage, repeatOutcome, sendInChunks } from '../shared/outcome.js';
+import type { Destination, SendContext } from '../types.js';
 import {
   META_DEFAULT_ORIGIN,
   META_GRAPH_API_VERSION,
@@ -86,17 +88,9 @@ export function createMetaDestination(options: MetaDestinationOptions = {}): Des
     defaultBaseUrl: META_DEFAULT_ORIGIN,
     map: mapMetaEvent,
 
-    async send(payloads, ctx) {
-      const outcomes: DeliveryOutcome[] = [];
-      // The worker batches at maxBatchSize; splitting here too keeps a larger call from being
-      // refused as a whole by Meta's 1,000-event limit.
-      for (let i = 0; i < payloads.length; i += META_MAX_EVENTS_PER_REQUEST) {
-        const chunk = payloads.slice(i, i + META_MAX_EVENTS_PER_REQUEST);
-        const { outcome } = await post(chunk, ctx);
-        for (let j = 0; j < chunk.length; j++) outcomes.push({ ...outcome });
-      }
-      return outcomes;
-    },
+    // Meta refuses a request of more than 1,000 events as a whole; every event of a request shares its outcome.
+    send: (payloads, ctx) =>
+      sendInChunks(payloads, META_MAX_EVENTS_PER_REQUEST, async (chunk) => repeatOutcome((await post(chunk, ctx)).outcome, chunk.length)),
 
     /**
      * Reads the pixel node (`GET /{pixel_id}?fields=id,name`): it proves the token is valid and
@@ -117,7 +111,7 @@ export function createMetaDestination(options: MetaDestinationOptions = {}): Des
           timeoutMs,
           signal: ctx.signal,
         });
-        const node = res.status === 200 ? safeJson(res.body) : undefined;
+        const node = res.status === 200 ? parseJson(res.body) : undefined;
         if (typeof node === 'object' && node !== null && String((node as { id?: unknown }).id) === pixel_id) {
           const name = (node as { name?: unknown }).name;
           return diagnosis(true, 'ok', connectedMessage(pixel_id, typeof name === 'string' ? name : undefined, ctx.settings.test_event_code));
@@ -127,12 +121,7 @@ export function createMetaDestination(options: MetaDestinationOptions = {}): Des
         result = classifyMetaTransportError(err, { accessToken: access_token, timeoutMs, aborted: ctx.signal?.aborted === true });
       }
       const { outcome, problem } = result;
-      const message =
-        outcome.kind === 'delivered'
-          ? `Meta answered, but not with pixel ${pixel_id}.`
-          : 'error' in outcome
-            ? outcome.error
-            : outcome.reason;
+      const message = outcome.kind === 'delivered' ? `Meta answered, but not with pixel ${pixel_id}.` : outcomeMessage(outcome);
       return diagnosis(false, problem === 'ok' ? 'unexpected_response' : problem, message);
     },
   };
@@ -148,16 +137,4 @@ function connectedMessage(pixelId: string, name: string | undefined, testEventCo
       ? ''
       : ` Test event code ${testEventCode} is set: events appear under Events Manager → Test events (Meta still processes them).`;
   return `Connected to Meta ${pixel}.${test}`;
-}
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
 }

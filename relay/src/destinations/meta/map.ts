@@ -13,6 +13,8 @@
  * so a pixel on the same site must be given the same hash.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { hashedIdentityLists, isWebsiteVisit, itemCount, nonEmpty, refuse, restrictsProcessing } from '../shared/event.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import { META_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { MetaSettings } from './settings.js';
@@ -121,8 +123,7 @@ const FBC_OR_FBP = /^fb\.\d+\.\d+\.\S+$/;
  *   `other`, because LayerSync cannot know which channel the merchant's backend saw.
  */
 export function metaActionSource(event: CanonicalEvent): MetaActionSource {
-  if (event.source === 'browser' || event.source === 'server') return 'website';
-  if (nonEmpty(event.context.url) !== undefined && nonEmpty(event.context.user_agent) !== undefined) return 'website';
+  if (isWebsiteVisit(event)) return 'website';
   return event.source === 'webhook' ? 'system_generated' : 'other';
 }
 
@@ -130,11 +131,7 @@ export function metaActionSource(event: CanonicalEvent): MetaActionSource {
 export function mapMetaEvent(event: CanonicalEvent, ctx: MapContext<MetaSettings>): MapResult {
   const age = ctx.now - event.event_time;
   if (age > META_MAX_EVENT_AGE_SECONDS - META_EVENT_AGE_MARGIN_SECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `The event happened ${formatAge(age)} ago; Meta refuses events older than 7 days, so it was not sent.`,
-    };
+    return refuse(`The event happened ${formatAge(age)} ago; Meta refuses events older than 7 days, so it was not sent.`);
   }
 
   const actionSource = metaActionSource(event);
@@ -149,28 +146,16 @@ export function mapMetaEvent(event: CanonicalEvent, ctx: MapContext<MetaSettings
 
   if (actionSource === 'website') {
     if (context.user_agent === undefined) {
-      return {
-        ok: false,
-        skip: false,
-        reason:
-          'Meta requires the visitor\'s browser user agent (client_user_agent) for website events and this event has none (context.user_agent is empty). Server-side events must copy the shopper\'s user agent from their request.',
-      };
+      return refuse(
+        'Meta requires the visitor\'s browser user agent (client_user_agent) for website events and this event has none (context.user_agent is empty). Server-side events must copy the shopper\'s user agent from their request.',
+      );
     }
     if (context.url === undefined) {
-      return {
-        ok: false,
-        skip: false,
-        reason:
-          'Meta requires the page URL (event_source_url) for website events and this event has none (context.url is empty).',
-      };
+      return refuse('Meta requires the page URL (event_source_url) for website events and this event has none (context.url is empty).');
     }
   }
 
-  const userData: MetaUserData = {};
-  for (const key of META_HASHED_KEYS) {
-    const hashed = identity[key];
-    if (hashed !== undefined) userData[key] = [hashed];
-  }
+  const userData: MetaUserData = hashedIdentityLists(identity, META_HASHED_KEYS);
   if (context.ip !== undefined) userData.client_ip_address = context.ip;
   if (context.user_agent !== undefined) userData.client_user_agent = context.user_agent;
   // A malformed click/browser id would make Meta refuse the whole request; the event is still
@@ -180,22 +165,16 @@ export function mapMetaEvent(event: CanonicalEvent, ctx: MapContext<MetaSettings
 
   if (!hasEnoughCustomerInformation(userData)) {
     const present = Object.keys(userData);
-    return {
-      ok: false,
-      skip: false,
-      reason: `Meta would refuse this event for insufficient customer information (${
+    return refuse(
+      `Meta would refuse this event for insufficient customer information (${
         present.length === 0 ? 'none at all' : `only ${present.join(', ')}`
       }; Meta error 2804050). It needs at least the visitor's IP address with the user agent, or an email, phone, external id, fbp or fbc.`,
-    };
+    );
   }
 
   const customData = mapCustomData(event, ctx.platformEventName);
   if (ctx.platformEventName === 'Purchase' && (customData.value === undefined || customData.currency === undefined)) {
-    return {
-      ok: false,
-      skip: false,
-      reason: 'Meta requires value and currency on Purchase events and this purchase has none (commerce.value / commerce.currency).',
-    };
+    return refuse('Meta requires value and currency on Purchase events and this purchase has none (commerce.value / commerce.currency).');
   }
 
   const out: MetaServerEvent = {
@@ -213,7 +192,7 @@ export function mapMetaEvent(event: CanonicalEvent, ctx: MapContext<MetaSettings
 
   // Limited Data Use (S2, S12): the site's policy, or the visitor's own "do not sell" choice.
   // Meta documents only country 1 (USA) and state 1000 (California); 0 lets Meta geolocate.
-  if (ctx.privacy?.limitedDataUse === true || event.consent?.do_not_sell === true) {
+  if (restrictsProcessing(event, ctx.privacy)) {
     const country = ctx.privacy?.lduCountry?.toUpperCase();
     const state = ctx.privacy?.lduState?.toUpperCase();
     out.data_processing_options = ['LDU'];
@@ -243,7 +222,7 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): MetaCu
       custom.content_type = 'product';
       // Meta documents num_items for InitiateCheckout only (S4).
       if (platformEventName === 'InitiateCheckout') {
-        custom.num_items = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+        custom.num_items = itemCount(items);
       }
     }
   }
@@ -253,14 +232,4 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): MetaCu
     custom.search_string = searchTerm;
   }
   return custom;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
 }

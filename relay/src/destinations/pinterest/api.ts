@@ -4,6 +4,7 @@
  * Pinterest v5.13 OpenAPI document for POST /ad_accounts/{ad_account_id}/events, P2 = the
  * developer guide, P3 = Segment's and WooCommerce's integrations, cited there).
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 export const PINTEREST_API_VERSION = 'v5';
 
@@ -31,15 +32,11 @@ export function pinterestEventsUrl(
   adAccountId: string,
   opts: { test?: boolean; version?: string } = {},
 ): string {
-  const base = `${trimSlash(origin)}/${opts.version ?? PINTEREST_API_VERSION}/ad_accounts/${encodeURIComponent(adAccountId)}/events`;
+  const base = `${trimTrailingSlash(origin)}/${opts.version ?? PINTEREST_API_VERSION}/ad_accounts/${encodeURIComponent(adAccountId)}/events`;
   return opts.test === true ? `${base}?test=true` : base;
 }
 
 /** Conversion tokens from Ads Manager and OAuth tokens with ads:write are both Bearer tokens (P1 securitySchemes). */
 export function pinterestHeaders(accessToken: string): Record<string, string> {
   return { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
-}
-
-function trimSlash(origin: string): string {
-  return origin.endsWith('/') ? origin.slice(0, -1) : origin;
 }

@@ -14,6 +14,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { isTransientStatus, repeatOutcome, transientProblem, withRetryAfter } from '../shared/outcome.js';
+import { redactBearerTokens, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders, retryNote } from '../shared/retry-after.js';
+import { bodySnippet, truncate } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 /** Machine codes shared by delivery outcomes and the connection test. */
@@ -90,7 +96,7 @@ const TRANSIENT_EVENT_ERROR = /internal (server )?error|temporar|try again|timed
 export function classifyPinterestResponse(res: HttpResponse, count: number, ctx: PinterestClassifyContext): PinterestClassification {
   const json = parseJson(res.body);
   const all = (outcome: DeliveryOutcome, problem: PinterestProblem, wholeRequestRejected = false): PinterestClassification => ({
-    outcomes: Array.from({ length: count }, () => ({ ...outcome })),
+    outcomes: repeatOutcome(outcome, count),
     problem,
     wholeRequestRejected,
   });
@@ -149,16 +155,15 @@ export function classifyPinterestResponse(res: HttpResponse, count: number, ctx:
       'not_found',
     );
   }
-  if (res.status === 429 || res.status === 408 || res.status >= 500) {
+  if (isTransientStatus(res.status)) {
     const what =
       res.status === 429
         ? 'Pinterest is rate limiting requests (5,000 per minute per ad account)'
         : res.status === 503
           ? 'Pinterest is not accepting conversions right now'
           : 'Pinterest had a temporary problem';
-    const retry: DeliveryOutcome = { kind: 'retry', status: res.status, error: `${what} (${ref}: ${said}); LayerSync will retry${retryNote(retryAfterMs)}.` };
-    if (retryAfterMs !== undefined) retry.retryAfterMs = retryAfterMs;
-    return all(retry, res.status === 429 ? 'rate_limited' : 'unavailable');
+    const retry = withRetryAfter({ kind: 'retry', status: res.status, error: `${what} (${ref}: ${said}); LayerSync will retry${retryNote(retryAfterMs)}.` }, retryAfterMs);
+    return all(retry, transientProblem(res.status));
   }
   return all(
     { kind: 'drop', status: res.status, error: `Pinterest refused the request (${ref}: ${said}).` },
@@ -199,67 +204,19 @@ export function classifyPinterestTransportError(
   count: number,
   opts: { accessToken: string; timeoutMs: number; aborted: boolean },
 ): PinterestClassification {
-  const code = errorCode(err);
-  let problem: PinterestProblem = 'unreachable';
-  let error: string;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    problem = 'timeout';
-    error = `Pinterest did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.`;
-  } else if (opts.aborted) {
-    error = 'Sending to Pinterest was interrupted (the relay is stopping); LayerSync will retry.';
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    error = `Could not reach Pinterest (${code ?? 'network error'}: ${scrub(message, opts.accessToken)}); LayerSync will retry.`;
-  }
-  return { outcomes: Array.from({ length: count }, () => ({ kind: 'retry', error })), problem, wholeRequestRejected: false };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'Pinterest', redact: (text) => scrub(text, opts.accessToken) });
+  return { outcomes: repeatOutcome({ kind: 'retry', error }, count), problem, wholeRequestRejected: false };
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-/** Removes the token (and anything shaped like a bearer token) from Pinterest's or undici's text. */
+/**
+ * Removes the token (8 characters or more) and anything shaped like a bearer token from
+ * Pinterest's or undici's text, then keeps it within 500 characters.
+ */
 export function scrub(text: string, accessToken: string): string {
-  let out = accessToken.length >= 8 ? text.split(accessToken).join('[redacted]') : text;
-  out = out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
-  return out.length > 500 ? `${out.slice(0, 499)}…` : out;
+  return truncate(redactBearerTokens(redactSecrets(text, [accessToken], 8)), 500);
 }
 
-/** Scrubs before it shortens, so a cut cannot leave part of a token behind. */
+/** The body on one line, scrubbed before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
 function snippet(body: string, ctx: { accessToken: string }): string {
-  const flat = scrub(body.replace(/\s+/g, ' ').trim(), ctx.accessToken);
-  return flat === '' ? 'empty body' : flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { redactFirst: true, empty: 'empty body' });
 }

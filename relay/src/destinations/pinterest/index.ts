@@ -6,7 +6,8 @@
  * per-event status, so `send` splits such a request to keep one bad event from sinking the rest.
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, outcomeMessage, sendInChunks } from '../shared/outcome.js';
+import type { DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   PINTEREST_DEFAULT_ORIGIN,
   PINTEREST_MAX_EVENT_AGE_SECONDS,
@@ -104,11 +105,7 @@ export function createPinterestDestination(options: PinterestDestinationOptions 
         const right = await sendSplitting(chunk.slice(mid));
         return [...left, ...right];
       };
-      const outcomes: DeliveryOutcome[] = [];
-      for (let i = 0; i < payloads.length; i += PINTEREST_MAX_EVENTS_PER_REQUEST) {
-        outcomes.push(...(await sendSplitting(payloads.slice(i, i + PINTEREST_MAX_EVENTS_PER_REQUEST))));
-      }
-      return outcomes;
+      return sendInChunks(payloads, PINTEREST_MAX_EVENTS_PER_REQUEST, sendSplitting);
     },
 
     /**
@@ -135,15 +132,10 @@ export function createPinterestDestination(options: PinterestDestinationOptions 
           : '';
         return diagnosis(true, 'ok', `Connected to Pinterest ad account ${ad_account_id}: a test event was accepted (test mode, nothing recorded).${live}`);
       }
-      const message = 'error' in outcome ? outcome.error : outcome.reason;
-      return diagnosis(false, problem === 'ok' || problem === 'partially_rejected' ? 'rejected' : problem, message);
+      return diagnosis(false, problem === 'ok' || problem === 'partially_rejected' ? 'rejected' : problem, outcomeMessage(outcome));
     },
   };
 }
 
 /** The Pinterest API for Conversions destination. */
 export const pinterest: Destination<PinterestSettings> = createPinterestDestination();
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}

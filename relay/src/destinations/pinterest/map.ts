@@ -14,6 +14,9 @@
  * non-numeric postcodes) and lists "n" as a third gender (the contract has f/m only).
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { hashedIdentityLists, isWebsiteVisit, itemCount, nonEmpty, refuse, restrictsProcessing } from '../shared/event.js';
+import { formatMoney } from '../shared/money.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import { PINTEREST_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { PinterestSettings } from './settings.js';
@@ -117,9 +120,7 @@ export const PINTEREST_EVENT_AGE_MARGIN_SECONDS = 60;
  * other choice for a shop without an app is `offline` (such events are not deduplicated, P1).
  */
 export function pinterestActionSource(event: CanonicalEvent): PinterestActionSource {
-  if (event.source === 'browser' || event.source === 'server') return 'web';
-  if (nonEmpty(event.context.url) !== undefined && nonEmpty(event.context.user_agent) !== undefined) return 'web';
-  return 'offline';
+  return isWebsiteVisit(event) ? 'web' : 'offline';
 }
 
 /** Maps one canonical event to a Pinterest conversion event, or says why Pinterest would refuse it. */
@@ -139,11 +140,7 @@ export function mapPinterestEvent(event: CanonicalEvent, ctx: MapContext<Pintere
   const ua = nonEmpty(event.context.user_agent);
   const url = nonEmpty(event.context.url);
 
-  const userData: PinterestUserData = {};
-  for (const key of PINTEREST_HASHED_KEYS) {
-    const hashed = identity[key];
-    if (hashed !== undefined) userData[key] = [hashed];
-  }
+  const userData: PinterestUserData = hashedIdentityLists(identity, PINTEREST_HASHED_KEYS);
   if (ip !== undefined) userData.client_ip_address = ip;
   if (ua !== undefined) userData.client_user_agent = ua;
   const epik = nonEmpty(identity.epik);
@@ -172,7 +169,7 @@ export function mapPinterestEvent(event: CanonicalEvent, ctx: MapContext<Pintere
   // P1 opt_out_type: "LDP" asks Pinterest for Limited Data Processing (US state privacy laws):
   // the site's policy, or the visitor's own "do not sell" choice. `opt_out` itself is not sent:
   // visitors who opted out of tracking are stopped by the consent gate before mapping.
-  if (ctx.privacy?.limitedDataUse === true || event.consent?.do_not_sell === true) customData.opt_out_type = 'LDP';
+  if (restrictsProcessing(event, ctx.privacy)) customData.opt_out_type = 'LDP';
   if (Object.keys(customData).length > 0) out.custom_data = customData;
 
   const language = languageOf(event.context.locale);
@@ -200,7 +197,7 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): Pinter
         if (nonEmpty(item.brand) !== undefined) content.item_brand = item.brand;
         return content;
       });
-      custom.num_items = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+      custom.num_items = itemCount(items);
     }
   }
   // GA4's search event carries its query as `search_term`; Pinterest calls it search_string.
@@ -214,36 +211,14 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): Pinter
 /**
  * Pinterest takes money as a decimal string (P1: value "72.39", item_price "1325.12"). It is
  * written with the currency's minor units (0 for JPY, 3 for KWD, else 2), never in exponent
- * notation and never with float noise such as "59.900000000000006".
+ * notation and never with float noise such as "59.900000000000006" (ICU's decimal rounding).
  */
 export function formatPinterestMoney(amount: number, currency: string | undefined): string {
-  let digits = 2;
-  if (currency !== undefined) {
-    try {
-      digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    } catch {
-      digits = 2;
-    }
-  }
-  return new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(amount);
+  return formatMoney(amount, currency, 'decimal');
 }
 
 /** `en-US` → `en` (P1 language: ISO 639-1). */
 function languageOf(locale: string | undefined): string | undefined {
   const m = /^([A-Za-z]{2})(?:[-_]|$)/.exec(locale ?? '');
   return m ? m[1]!.toLowerCase() : undefined;
-}
-
-function refuse(reason: string): MapResult {
-  return { ok: false, skip: false, reason };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
 }

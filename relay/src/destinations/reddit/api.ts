@@ -4,6 +4,7 @@
  * v3 docs and migration guide as captured verbatim in Segment's V3-API-REFERENCE.md, R2 =
  * Segment's live v3 test notes and code, R3 = RudderStack/Freshpaint).
  */
+import { trimTrailingSlash } from '../shared/url.js';
 
 export const REDDIT_API_VERSION = 'v3';
 
@@ -26,8 +27,7 @@ export const REDDIT_USER_AGENT = 'LayerSync-Relay/0.1 (server-side conversions f
 
 /** `{origin}/api/v3/pixels/{pixel_id}/conversion_events` (R1). */
 export function redditEventsUrl(origin: string, pixelId: string): string {
-  const base = origin.endsWith('/') ? origin.slice(0, -1) : origin;
-  return `${base}/api/${REDDIT_API_VERSION}/pixels/${encodeURIComponent(pixelId)}/conversion_events`;
+  return `${trimTrailingSlash(origin)}/api/${REDDIT_API_VERSION}/pixels/${encodeURIComponent(pixelId)}/conversion_events`;
 }
 
 /** Bearer conversion access token (R1), JSON, and the descriptive user agent. */

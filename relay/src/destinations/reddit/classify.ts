@@ -15,6 +15,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { isTransientStatus, repeatOutcome, transientProblem, withRetryAfter } from '../shared/outcome.js';
+import { redactBearerTokens, redactSecrets, type Redactor } from '../shared/redact.js';
+import { retryAfterFromHeaders, retryNote } from '../shared/retry-after.js';
+import { bodySnippet, truncate } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 export type RedditProblem =
@@ -61,7 +67,7 @@ export function classifyRedditResponse(res: HttpResponse, count: number, ctx: Re
   const clean = (text: string) => scrub(text, ctx.accessToken);
   const json = parseJson(res.body);
   const all = (outcome: DeliveryOutcome, problem: RedditProblem): RedditClassification => ({
-    outcomes: Array.from({ length: count }, () => ({ ...outcome })),
+    outcomes: repeatOutcome(outcome, count),
     problem,
   });
 
@@ -95,16 +101,15 @@ export function classifyRedditResponse(res: HttpResponse, count: number, ctx: Re
   if (res.status === 404) {
     return all({ kind: 'auth', status: 404, error: `Reddit cannot find pixel ${ctx.pixelId} (HTTP 404: ${said}) — check the Pixel ID in Reddit Ads Manager.` }, 'not_found');
   }
-  if (res.status === 429 || res.status === 408 || res.status >= 500) {
+  if (isTransientStatus(res.status)) {
     const what =
       res.status === 429
         ? /user agent/i.test(said)
           ? 'Reddit throttled the relay\'s user agent'
           : 'Reddit is rate limiting requests'
         : 'Reddit had a temporary problem and processed none of the events';
-    const retry: DeliveryOutcome = { kind: 'retry', status: res.status, error: `${what} (HTTP ${res.status}: ${said}); LayerSync will retry${retryNote(retryAfterMs)}.` };
-    if (retryAfterMs !== undefined) retry.retryAfterMs = retryAfterMs;
-    return all(retry, res.status === 429 ? 'rate_limited' : 'unavailable');
+    const retry = withRetryAfter({ kind: 'retry', status: res.status, error: `${what} (HTTP ${res.status}: ${said}); LayerSync will retry${retryNote(retryAfterMs)}.` }, retryAfterMs);
+    return all(retry, transientProblem(res.status));
   }
 
   // 400 and any other refusal: nothing was processed (R1).
@@ -136,67 +141,19 @@ export function classifyRedditTransportError(
   count: number,
   opts: { accessToken: string; timeoutMs: number; aborted: boolean },
 ): RedditClassification {
-  const code = errorCode(err);
-  let problem: RedditProblem = 'unreachable';
-  let error: string;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    problem = 'timeout';
-    error = `Reddit did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.`;
-  } else if (opts.aborted) {
-    error = 'Sending to Reddit was interrupted (the relay is stopping); LayerSync will retry.';
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    error = `Could not reach Reddit (${code ?? 'network error'}: ${scrub(message, opts.accessToken)}); LayerSync will retry.`;
-  }
-  return { outcomes: Array.from({ length: count }, () => ({ kind: 'retry', error })), problem };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'Reddit', redact: (text) => scrub(text, opts.accessToken) });
+  return { outcomes: repeatOutcome({ kind: 'retry', error }, count), problem };
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-/** Removes the token (and anything shaped like a bearer token) from Reddit's or undici's text. */
+/**
+ * Removes the token (8 characters or more) and anything shaped like a bearer token from Reddit's
+ * or undici's text, then keeps it within 500 characters.
+ */
 export function scrub(text: string, accessToken: string): string {
-  let out = accessToken.length >= 8 ? text.split(accessToken).join('[redacted]') : text;
-  out = out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
-  return out.length > 500 ? `${out.slice(0, 499)}…` : out;
+  return truncate(redactBearerTokens(redactSecrets(text, [accessToken], 8)), 500);
 }
 
-/** Scrubs before it shortens, so a cut cannot leave part of a token behind. */
-function snippet(body: string, clean: (s: string) => string): string {
-  const flat = clean(body.replace(/\s+/g, ' ').trim());
-  return flat === '' ? 'empty body' : flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+/** The body on one line, scrubbed before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
+function snippet(body: string, clean: Redactor): string {
+  return bodySnippet(body, clean, { redactFirst: true, empty: 'empty body' });
 }

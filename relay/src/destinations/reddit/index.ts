@@ -5,7 +5,8 @@
  * worker bisects batches refused without naming the culprit (`batchRejection: 'all-or-nothing'`).
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, sendInChunks } from '../shared/outcome.js';
+import type { Destination, SendContext } from '../types.js';
 import {
   REDDIT_DEFAULT_ORIGIN,
   REDDIT_MAX_EVENT_AGE_SECONDS,
@@ -79,11 +80,7 @@ export function createRedditDestination(options: RedditDestinationOptions = {}):
     async send(payloads, ctx) {
       // Event Testing shows only requests with a single event (R1), so a test ID sends one at a time.
       const size = ctx.settings.test_id !== undefined ? 1 : REDDIT_MAX_EVENTS_PER_REQUEST;
-      const outcomes: DeliveryOutcome[] = [];
-      for (let i = 0; i < payloads.length; i += size) {
-        outcomes.push(...(await post(payloads.slice(i, i + size), ctx)).outcomes);
-      }
-      return outcomes;
+      return sendInChunks(payloads, size, async (chunk) => (await post(chunk, ctx)).outcomes);
     },
 
     /**
@@ -131,7 +128,3 @@ export function createRedditDestination(options: RedditDestinationOptions = {}):
 
 /** The Reddit Conversions API destination. */
 export const reddit: Destination<RedditSettings> = createRedditDestination();
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}

@@ -23,6 +23,8 @@
  * (the "+" differs), so without ph_reddit no phone is sent.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { isWebsiteVisit, itemCount, nonEmpty, refuse, restrictsProcessing } from '../shared/event.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import { REDDIT_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { RedditSettings } from './settings.js';
@@ -142,9 +144,7 @@ export function redditEventType(platformEventName: string): RedditEvent['type'] 
 
 /** Storefront events and visits with page URL + user agent are WEBSITE; anything else is OTHER. */
 export function redditActionSource(event: CanonicalEvent): RedditActionSource {
-  if (event.source === 'browser' || event.source === 'server') return 'WEBSITE';
-  if (nonEmpty(event.context.url) !== undefined && nonEmpty(event.context.user_agent) !== undefined) return 'WEBSITE';
-  return 'OTHER';
+  return isWebsiteVisit(event) ? 'WEBSITE' : 'OTHER';
 }
 
 /** Maps one canonical event to a Reddit v3 conversion event, or says why Reddit would refuse it. */
@@ -185,7 +185,7 @@ function mapMetadata(event: CanonicalEvent, trackingType: RedditTrackingType): R
   }
   const items = commerce.items ?? [];
   if (items.length > 0) {
-    if (TYPES_WITH_ITEM_COUNT.has(trackingType)) metadata.item_count = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+    if (TYPES_WITH_ITEM_COUNT.has(trackingType)) metadata.item_count = itemCount(items);
     metadata.products = items.map((item) => {
       const product: RedditProduct = { id: item.id };
       if (nonEmpty(item.name) !== undefined) product.name = item.name;
@@ -218,7 +218,7 @@ function mapUser(event: CanonicalEvent, ctx: MapContext<RedditSettings>): Reddit
 
   // R1 "Opt out (LDU)": the site's policy or the visitor's "do not sell" choice. Country is ISO
   // 3166-1 alpha-2 and region ISO 3166-2 ("US-CA", R1's example); without them Reddit geolocates.
-  if (ctx.privacy?.limitedDataUse === true || event.consent?.do_not_sell === true) {
+  if (restrictsProcessing(event, ctx.privacy)) {
     const dpo: NonNullable<RedditUser['data_processing_options']> = { modes: ['LDU'] };
     const country = ctx.privacy?.lduCountry?.trim().toUpperCase();
     const state = ctx.privacy?.lduState?.trim().toUpperCase();
@@ -234,18 +234,4 @@ function mapUser(event: CanonicalEvent, ctx: MapContext<RedditSettings>): Reddit
 /** A variant identity value is used only when it is the 64-char lowercase hex the contract requires of every hash. */
 function hashOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && SHA256_HEX.test(value) ? value : undefined;
-}
-
-function refuse(reason: string): MapResult {
-  return { ok: false, skip: false, reason };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
 }

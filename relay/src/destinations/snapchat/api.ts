@@ -8,6 +8,8 @@
  * request URL carries it. Nothing that may be stored or logged is allowed to hold a URL or a
  * message without passing `redactSnapToken` first.
  */
+import { REDACTED, redactBearerTokens, redactSecrets } from '../shared/redact.js';
+import { trimTrailingSlash } from '../shared/url.js';
 
 export const SNAP_API_VERSION = 'v3';
 
@@ -29,25 +31,23 @@ export const SNAP_REQUEST_TIMEOUT_MS = 10_000;
  * which checks events and answers per event without writing them to production (S3).
  */
 export function snapEventsUrl(origin: string, pixelId: string, accessToken: string, opts: { validate?: boolean } = {}): string {
-  const base = origin.endsWith('/') ? origin.slice(0, -1) : origin;
+  const base = trimTrailingSlash(origin);
   const path = `/${SNAP_API_VERSION}/${encodeURIComponent(pixelId)}/events${opts.validate === true ? '/validate' : ''}`;
   return `${base}${path}?access_token=${encodeURIComponent(accessToken)}`;
 }
 
 export const SNAP_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
-const REDACTED = '[redacted]';
+/** `access_token=…`, `access_token%3D…` (a URL inside a URL) and `"access_token": "…"`, whatever token they hold. */
+const ACCESS_TOKEN_PARAM = /(access_token(?:%3D|=|["']?\s*:\s*["']?))[^\s"'&,}]+/gi;
 
 /**
  * Removes Snap's access token from text that may be logged or stored: the exact token (as given
- * and URL-encoded, since it travels in a query string) and any `access_token=` value, whatever
- * token it holds (a proxy may echo a URL built with an older token).
+ * and URL-encoded, since it travels in a query string; 6 characters or more) and any
+ * `access_token=` value, whatever token it holds (a proxy may echo a URL built with an older
+ * token), and any bearer token.
  */
 export function redactSnapToken(text: string, accessToken: string): string {
-  let out = text;
   const forms = new Set([accessToken, encodeURIComponent(accessToken)]);
-  for (const form of forms) if (form.length >= 6) out = out.split(form).join(REDACTED);
-  return out
-    .replace(/(access_token(?:%3D|=|["']?\s*:\s*["']?))[^\s"'&,}]+/gi, `$1${REDACTED}`)
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`);
+  return redactBearerTokens(redactSecrets(text, forms, 6).replace(ACCESS_TOKEN_PARAM, `$1${REDACTED}`));
 }

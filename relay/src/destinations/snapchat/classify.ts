@@ -18,6 +18,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { isTransientStatus, repeatOutcome, transientProblem, withRetryAfter } from '../shared/outcome.js';
+import type { Redactor } from '../shared/redact.js';
+import { retryAfterFromHeaders, retryNote } from '../shared/retry-after.js';
+import { bodySnippet, truncate } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 import { redactSnapToken } from './api.js';
 
@@ -83,7 +89,7 @@ export function classifySnapResponse(res: HttpResponse, count: number, ctx: Snap
   const clean = (text: string) => cap(redactSnapToken(text, ctx.accessToken));
   const json = parseJson(res.body);
   const all = (outcome: DeliveryOutcome, problem: SnapProblem): SnapClassification => ({
-    outcomes: Array.from({ length: count }, () => ({ ...outcome })),
+    outcomes: repeatOutcome(outcome, count),
     problem,
   });
 
@@ -133,11 +139,10 @@ export function classifySnapResponse(res: HttpResponse, count: number, ctx: Snap
       'permission_denied',
     );
   }
-  if (res.status === 429 || res.status === 408 || res.status >= 500) {
+  if (isTransientStatus(res.status)) {
     const what = res.status === 429 ? 'Snapchat is rate limiting requests' : 'Snapchat had a temporary problem';
-    const retry: DeliveryOutcome = { kind: 'retry', status: res.status, error: `${what} (HTTP ${res.status}: ${clean(said)}); LayerSync will retry${retryNote(retryAfterMs)}.` };
-    if (retryAfterMs !== undefined) retry.retryAfterMs = retryAfterMs;
-    return all(retry, res.status === 429 ? 'rate_limited' : 'unavailable');
+    const retry = withRetryAfter({ kind: 'retry', status: res.status, error: `${what} (HTTP ${res.status}: ${clean(said)}); LayerSync will retry${retryNote(retryAfterMs)}.` }, retryAfterMs);
+    return all(retry, transientProblem(res.status));
   }
 
   // 400 INVALID and any other refusal: Snap processed none of the request (S3).
@@ -156,19 +161,8 @@ export function classifySnapTransportError(
   count: number,
   opts: { accessToken: string; timeoutMs: number; aborted: boolean },
 ): SnapClassification {
-  const code = errorCode(err);
-  let problem: SnapProblem = 'unreachable';
-  let error: string;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    problem = 'timeout';
-    error = `Snapchat did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.`;
-  } else if (opts.aborted) {
-    error = 'Sending to Snapchat was interrupted (the relay is stopping); LayerSync will retry.';
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    error = `Could not reach Snapchat (${code ?? 'network error'}: ${cap(redactSnapToken(message, opts.accessToken))}); LayerSync will retry.`;
-  }
-  return { outcomes: Array.from({ length: count }, () => ({ kind: 'retry', error })), problem };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'Snapchat', redact: (text) => cap(redactSnapToken(text, opts.accessToken)) });
+  return { outcomes: repeatOutcome({ kind: 'retry', error }, count), problem };
 }
 
 /** Snap's own words: the error messages with their codes, else the reason. */
@@ -182,49 +176,12 @@ function describe(errors: z.infer<typeof errorDetailsSchema> | undefined, reason
   return text === '' ? 'no reason given' : text;
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
+/** Keeps a message within 500 characters. */
 function cap(text: string): string {
-  return text.length > 500 ? `${text.slice(0, 499)}…` : text;
+  return truncate(text, 500);
 }
 
-/** Redacts before it shortens, so a cut cannot leave part of a token behind. */
-function snippet(body: string, clean: (s: string) => string): string {
-  const flat = clean(body.replace(/\s+/g, ' ').trim());
-  return flat === '' ? 'empty body' : flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+/** The body on one line, redacted before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
+function snippet(body: string, clean: Redactor): string {
+  return bodySnippet(body, clean, { redactFirst: true, empty: 'empty body' });
 }

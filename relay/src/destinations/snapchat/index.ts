@@ -8,7 +8,8 @@
  * text it returns passes `redactSnapToken`.
  */
 import type { StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, outcomeMessage, sendInChunks } from '../shared/outcome.js';
+import type { Destination, SendContext } from '../types.js';
 import {
   SNAP_DEFAULT_ORIGIN,
   SNAP_HEADERS,
@@ -77,14 +78,8 @@ export function createSnapchatDestination(options: SnapchatDestinationOptions = 
     defaultBaseUrl: SNAP_DEFAULT_ORIGIN,
     map: mapSnapchatEvent,
 
-    async send(payloads, ctx) {
-      const outcomes: DeliveryOutcome[] = [];
-      for (let i = 0; i < payloads.length; i += SNAP_MAX_EVENTS_PER_REQUEST) {
-        const chunk = payloads.slice(i, i + SNAP_MAX_EVENTS_PER_REQUEST);
-        outcomes.push(...(await post(chunk, ctx, ctx.settings.test_mode === true)).outcomes);
-      }
-      return outcomes;
-    },
+    send: (payloads, ctx) =>
+      sendInChunks(payloads, SNAP_MAX_EVENTS_PER_REQUEST, async (chunk) => (await post(chunk, ctx, ctx.settings.test_mode === true)).outcomes),
 
     /**
      * Sends one synthetic page view to /events/validate, Snap's test event tool: it checks the
@@ -110,15 +105,10 @@ export function createSnapchatDestination(options: SnapchatDestinationOptions = 
         const live = ctx.settings.test_mode ? ' Test mode is on: events go to Snap\'s validation endpoint and no conversion is recorded; turn it off to go live.' : '';
         return diagnosis(true, 'ok', `Connected to Snap Pixel ${pixel_id}: Snap validated a test event (nothing was recorded).${live}`);
       }
-      const message = 'error' in outcome ? outcome.error : outcome.reason;
-      return diagnosis(false, problem === 'ok' || problem === 'partially_rejected' ? 'rejected' : problem, message);
+      return diagnosis(false, problem === 'ok' || problem === 'partially_rejected' ? 'rejected' : problem, outcomeMessage(outcome));
     },
   };
 }
 
 /** The Snap Conversions API destination. */
 export const snapchat: Destination<SnapchatSettings> = createSnapchatDestination();
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}

@@ -16,6 +16,8 @@
  * punctuation, accents kept in UTF-8.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { hashedIdentityLists, isWebsiteVisit, itemCount, nonEmpty, refuse, restrictsProcessing } from '../shared/event.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import { SNAP_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { SnapchatSettings } from './settings.js';
@@ -129,9 +131,7 @@ export const SNAP_COOKIE_IDENTITY_FIELD = 'sc_cookie1';
 
 /** Storefront events and visits with page URL + user agent are WEB; anything else happened without a site visit. */
 export function snapActionSource(event: CanonicalEvent): SnapActionSource {
-  if (event.source === 'browser' || event.source === 'server') return 'WEB';
-  if (nonEmpty(event.context.url) !== undefined && nonEmpty(event.context.user_agent) !== undefined) return 'WEB';
-  return 'OFFLINE';
+  return isWebsiteVisit(event) ? 'WEB' : 'OFFLINE';
 }
 
 /** Maps one canonical event to a Snap Conversions API event, or says why Snap would refuse it. */
@@ -153,11 +153,7 @@ export function mapSnapchatEvent(event: CanonicalEvent, ctx: MapContext<Snapchat
   }
 
   const { identity } = event;
-  const userData: SnapUserData = {};
-  for (const key of SNAP_HASHED_KEYS) {
-    const hashed = identity[key];
-    if (hashed !== undefined) userData[key] = [hashed];
-  }
+  const userData: SnapUserData = hashedIdentityLists(identity, SNAP_HASHED_KEYS);
   if (ip !== undefined) userData.client_ip_address = ip;
   if (ua !== undefined) userData.client_user_agent = ua;
   const clickId = nonEmpty(identity.scid);
@@ -189,7 +185,7 @@ export function mapSnapchatEvent(event: CanonicalEvent, ctx: MapContext<Snapchat
   if (url !== undefined) out.event_source_url = url;
   if (Object.keys(customData).length > 0) out.custom_data = customData;
   // S2 LMU: the site's Limited Data Use policy, or the visitor's "do not sell" choice.
-  if (ctx.privacy?.limitedDataUse === true || event.consent?.do_not_sell === true) out.data_processing_options = ['LMU'];
+  if (restrictsProcessing(event, ctx.privacy)) out.data_processing_options = ['LMU'];
 
   return { ok: true, payload: out };
 }
@@ -210,7 +206,7 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): SnapCu
         if (item.price !== undefined) content.item_price = decimalString(item.price);
         return content;
       });
-      custom.num_items = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+      custom.num_items = itemCount(items);
     }
   }
   const searchTerm = event.properties?.search_term;
@@ -221,18 +217,4 @@ function mapCustomData(event: CanonicalEvent, platformEventName: string): SnapCu
 /** 12.5 → "12.5", 0.1 + 0.2 → "0.3": a price as text without float noise. */
 function decimalString(n: number): string {
   return String(Math.round(n * 1e6) / 1e6);
-}
-
-function refuse(reason: string): MapResult {
-  return { ok: false, skip: false, reason };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
 }

@@ -6,7 +6,16 @@
  * TikTok docs, T9 = Amperity's offline-event windows).
  */
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { withRetryAfter, type RetryOutcome } from '../shared/outcome.js';
+import { redactSecrets } from '../shared/redact.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
+import { truncate } from '../shared/text.js';
+import { transportFailure } from '../shared/transport.js';
+import { trimTrailingSlash } from '../shared/url.js';
 import type { DeliveryOutcome } from '../types.js';
+
+export { parseRetryAfter } from '../shared/retry-after.js';
 
 /** The Events API 2.0 lives under the v1.3 Business API (T1, via T5's versioning-info.ts). */
 export const TIKTOK_API_VERSION = 'v1.3';
@@ -53,7 +62,7 @@ export const TIKTOK_CODES = {
 
 /** `{origin}/open_api/v1.3/event/track/`. */
 export function tiktokTrackUrl(origin: string): string {
-  return `${origin.endsWith('/') ? origin.slice(0, -1) : origin}${TIKTOK_TRACK_PATH}`;
+  return `${trimTrailingSlash(origin)}${TIKTOK_TRACK_PATH}`;
 }
 
 /** TikTok takes the token in an `Access-Token` header, never in the URL or body (notes §4.1, T5). */
@@ -74,12 +83,7 @@ export interface TiktokResponseBody {
 
 /** Parses TikTok's envelope, or undefined when the body is not one (an HTML error page from a proxy…). */
 export function parseTiktokBody(body: string): TiktokResponseBody | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+  const json = parseJson(body);
   if (typeof json !== 'object' || json === null) return undefined;
   const { code, message, request_id: requestId } = json as Record<string, unknown>;
   if (typeof code !== 'number' || !Number.isInteger(code)) return undefined;
@@ -91,27 +95,10 @@ export function parseTiktokBody(body: string): TiktokResponseBody | undefined {
   };
 }
 
-/** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), in milliseconds from now. */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
-}
-
-/** Replaces every occurrence of a secret, so no message we store or show can leak the token. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s !== '') out = out.split(s).join('[redacted]');
-  return out;
-}
-
-/** TikTok's own message, shortened, with the request id support will ask for. */
+/** TikTok's own message, shortened to 500 characters and "…", with the request id support will ask for. */
 function summarize(body: TiktokResponseBody): string {
   const msg = (body.message ?? '').trim() || 'no message';
-  const short = msg.length > 500 ? `${msg.slice(0, 500)}…` : msg;
+  const short = truncate(msg, 500, 500);
   return `code ${body.code}: ${short}${body.request_id ? ` (request_id ${body.request_id})` : ''}`;
 }
 
@@ -120,23 +107,27 @@ function mentionsPixel(message: string | undefined): boolean {
   return message !== undefined && /pixel|event_source_id/i.test(message);
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-
 /**
  * A request that got no HTTP answer (timeout, refused connection, DNS, abort) is always retried:
  * TikTok deduplicates event + event_id within 48 h (T3), so a resend after a lost answer is safe.
+ * Only the error's own code counts (not its cause's), and the whole message is redacted.
  */
 export function classifyTiktokTransportError(
   err: unknown,
   opts: { secrets: readonly string[]; timeoutMs: number; aborted: boolean },
-): Extract<DeliveryOutcome, { kind: 'retry' }> {
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return { kind: 'retry', error: `TikTok did not answer within ${opts.timeoutMs / 1000} s; the events will be retried` };
+): RetryOutcome {
+  const failure = transportFailure(err, { aborted: opts.aborted, followCause: false });
+  switch (failure.kind) {
+    case 'timeout':
+      return { kind: 'retry', error: `TikTok did not answer within ${opts.timeoutMs / 1000} s; the events will be retried` };
+    case 'aborted':
+      return { kind: 'retry', error: 'Sending to TikTok was interrupted (the relay is stopping); the events will be retried' };
+    case 'network':
+      return {
+        kind: 'retry',
+        error: redactSecrets(`Could not reach TikTok (${failure.code ?? 'network error'}: ${failure.message}); the events will be retried`, opts.secrets),
+      };
   }
-  if (opts.aborted) return { kind: 'retry', error: 'Sending to TikTok was interrupted (the relay is stopping); the events will be retried' };
-  const message = err instanceof Error ? err.message : String(err);
-  return { kind: 'retry', error: redact(`Could not reach TikTok (${code ?? 'network error'}: ${message}); the events will be retried`, opts.secrets) };
 }
 
 /** What an answer from /event/track/ means, shared by delivery outcomes and the connection test. */
@@ -207,11 +198,9 @@ export function classifyTiktokResponse(res: HttpResponse, ctx: ClassifyContext):
   const status = res.status;
   // "HTTP 503", "code 40002: …", or both when TikTok's edge answered with its envelope.
   const what = [status !== 200 ? `HTTP ${status}` : undefined, body ? summarize(body) : undefined].filter((x) => x !== undefined).join(', ');
-  const clean = (s: string) => redact(s, ctx.secrets);
-  const retry = (error: string): DeliveryOutcome => {
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], ctx.nowMs);
-    return retryAfterMs !== undefined ? { kind: 'retry', status, error: clean(error), retryAfterMs } : { kind: 'retry', status, error: clean(error) };
-  };
+  const clean = (s: string) => redactSecrets(s, ctx.secrets);
+  const retry = (error: string): DeliveryOutcome =>
+    withRetryAfter({ kind: 'retry', status, error: clean(error) }, parseRetryAfter(res.headers['retry-after'], ctx.nowMs));
 
   switch (problem) {
     case 'ok':

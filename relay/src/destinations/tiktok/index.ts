@@ -3,6 +3,8 @@
  * Sources: /work/shared/platforms/meta-ga4-googleads-tiktok.md §4; see api.ts and map.ts.
  */
 import type { HttpResponse } from '../../delivery/http.js';
+import { sendInChunks } from '../shared/outcome.js';
+import { redactSecrets } from '../shared/redact.js';
 import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   TIKTOK_DEFAULT_ORIGIN,
@@ -12,7 +14,6 @@ import {
   classifyTiktokResponse,
   classifyTiktokTransportError,
   parseTiktokBody,
-  redact,
   tiktokHeaders,
   tiktokProblem,
   tiktokTrackUrl,
@@ -61,11 +62,9 @@ export async function sendTiktokEvents(
   ctx: SendContext<TiktokSettings>,
   timeoutMs: number = TIKTOK_REQUEST_TIMEOUT_MS,
 ): Promise<DeliveryOutcome[]> {
-  const outcomes: DeliveryOutcome[] = [];
   // The worker never hands over more than maxBatchSize, but a caller that does still gets
   // correct requests rather than a guaranteed rejection.
-  for (let i = 0; i < payloads.length; i += TIKTOK_MAX_EVENTS_PER_REQUEST) {
-    const chunk = payloads.slice(i, i + TIKTOK_MAX_EVENTS_PER_REQUEST) as TiktokEvent[];
+  return sendInChunks(payloads as TiktokEvent[], TIKTOK_MAX_EVENTS_PER_REQUEST, async (chunk) => {
     const posted = await post(tiktokTrackRequest(ctx.settings, chunk), ctx, timeoutMs);
     const outcome: DeliveryOutcome = posted.ok
       ? classifyTiktokResponse(posted.res, {
@@ -75,9 +74,8 @@ export async function sendTiktokEvents(
         })
       : posted.outcome;
     // TikTok accepts or refuses a request as a whole (T7): every event shares its outcome.
-    for (let j = 0; j < chunk.length; j++) outcomes.push(outcome);
-  }
-  return outcomes;
+    return chunk.map(() => outcome);
+  });
 }
 
 /** The event the connection test sends when a test event code routes it to Test events. */
@@ -116,7 +114,7 @@ export async function testTiktokConnection(
 
   const { res } = posted;
   const parsed = parseTiktokBody(res.body);
-  const tiktokSaid = parsed?.message ? ` (TikTok said: "${redact(parsed.message.slice(0, 300), [token])}")` : '';
+  const tiktokSaid = parsed?.message ? ` (TikTok said: "${redactSecrets(parsed.message.slice(0, 300), [token])}")` : '';
   switch (tiktokProblem(res, parsed)) {
     case 'ok':
       return {

@@ -7,6 +7,8 @@
  * T4 standard events, T7 Hightouch (batch semantics), T8 matching with the Events API.
  */
 import type { CanonicalEvent, StandardEventName } from '../../contract/event.js';
+import { refuse, restrictsProcessing } from '../shared/event.js';
+import { formatAge } from '../shared/text.js';
 import type { MapContext, MapResult } from '../types.js';
 import { TIKTOK_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { TiktokSettings } from './settings.js';
@@ -118,29 +120,23 @@ const LOOKS_LIKE_MILLISECONDS = 1e10;
 export function mapTiktokEvent(event: CanonicalEvent, ctx: MapContext<TiktokSettings>): MapResult {
   const eventName = ctx.platformEventName.trim();
   if (eventName === '') {
-    return { ok: false, skip: false, reason: 'The TikTok event name is empty; fix the TikTok event map for this site.' };
+    return refuse('The TikTok event name is empty; fix the TikTok event map for this site.');
   }
 
   if (event.event_time >= LOOKS_LIKE_MILLISECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `event_time ${event.event_time} looks like milliseconds; TikTok needs unix seconds, so the event was not sent (the sender must divide by 1000).`,
-    };
+    return refuse(
+      `event_time ${event.event_time} looks like milliseconds; TikTok needs unix seconds, so the event was not sent (the sender must divide by 1000).`,
+    );
   }
   const age = ctx.now - event.event_time;
   if (age > TIKTOK_MAX_EVENT_AGE_SECONDS - TIKTOK_EVENT_AGE_MARGIN_SECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `The event happened ${formatAge(age)} ago; LayerSync sends TikTok only events from the last 7 days, so it was not sent.`,
-    };
+    return refuse(`The event happened ${formatAge(age)} ago; LayerSync sends TikTok only events from the last 7 days, so it was not sent.`);
   }
 
   const commerce = event.commerce;
   if (commerce?.value !== undefined && commerce.currency === undefined) {
     // The canonical schema already requires it; a payload without it would sink the whole batch.
-    return { ok: false, skip: false, reason: 'TikTok needs a currency whenever value is set, and this event has none (commerce.currency).' };
+    return refuse('TikTok needs a currency whenever value is set, and this event has none (commerce.currency).');
   }
 
   const out: TiktokEvent = {
@@ -153,7 +149,7 @@ export function mapTiktokEvent(event: CanonicalEvent, ctx: MapContext<TiktokSett
     // Limited Data Use (notes §4.7): the site's policy, or the visitor's own "do not sell" choice,
     // which is what restricted processing exists for. Always sent, as Segment does (T5), so
     // TikTok never has to guess.
-    limited_data_use: ctx.privacy?.limitedDataUse === true || event.consent?.do_not_sell === true,
+    limited_data_use: restrictsProcessing(event, ctx.privacy),
   };
 
   const page: NonNullable<TiktokEvent['page']> = {};
@@ -231,10 +227,4 @@ function mapProperties(event: CanonicalEvent): TiktokProperties {
   const searchTerm = event.properties?.search_term;
   if (typeof searchTerm === 'string' && searchTerm !== '') props.query = searchTerm;
   return props;
-}
-
-function formatAge(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
 }

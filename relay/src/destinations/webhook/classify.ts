@@ -10,6 +10,11 @@
  * events one by one; any other 4xx is the endpoint refusing this event, which a retry cannot fix.
  */
 import type { HttpResponse } from '../../delivery/http.js';
+import { isTransientStatus, transientProblem, withRetryAfter } from '../shared/outcome.js';
+import { REDACTED, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders, retryNote } from '../shared/retry-after.js';
+import { bodySnippet, formatMs } from '../shared/text.js';
+import { transportFailure } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 /** ok, invalid_credentials, redirected, gone, rate_limited, unavailable, unreachable, timeout, tls, rejected. */
@@ -77,10 +82,10 @@ export function classifyWebhookResponse(res: HttpResponse, ctx: ClassifyContext)
     };
   }
   const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs);
-  if (status === 429 || status >= 500 || status === 408) {
+  if (isTransientStatus(status)) {
     const what = status === 429 ? 'is rate limiting' : 'had a problem';
     return {
-      problem: status === 429 ? 'rate_limited' : 'unavailable',
+      problem: transientProblem(status),
       outcome: withRetryAfter(
         { kind: 'retry', status, error: `The webhook endpoint at ${ctx.host} ${what} (${answer}); LayerSync will retry${retryNote(retryAfterMs)}.` },
         retryAfterMs,
@@ -95,17 +100,21 @@ export function classifyWebhookResponse(res: HttpResponse, ctx: ClassifyContext)
 
 const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_|ERR_SSL_)/;
 
-/** Classifies a request that never got an HTTP answer. */
+/**
+ * Classifies a request that never got an HTTP answer. Worded for a merchant's own endpoint
+ * (named by host), and a certificate problem is told apart from an unreachable endpoint.
+ */
 export function classifyWebhookTransportError(
   err: unknown,
   opts: { secrets: string[]; host: string; timeoutMs: number; aborted: boolean },
 ): WebhookClassification {
-  const code = errorCode(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+  const failure = transportFailure(err, { aborted: opts.aborted });
+  if (failure.kind === 'timeout') {
     return { problem: 'timeout', outcome: { kind: 'retry', error: `The webhook endpoint at ${opts.host} did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.` } };
   }
-  if (opts.aborted) return { problem: 'unreachable', outcome: { kind: 'retry', error: 'Sending the webhook was interrupted (the relay is stopping); LayerSync will retry.' } };
-  const message = scrub(err instanceof Error ? err.message : String(err), opts.secrets);
+  if (failure.kind === 'aborted') return { problem: 'unreachable', outcome: { kind: 'retry', error: 'Sending the webhook was interrupted (the relay is stopping); LayerSync will retry.' } };
+  const { code } = failure;
+  const message = scrub(failure.message, opts.secrets);
   if (code !== undefined && TLS_CODES.test(code)) {
     return {
       problem: 'tls',
@@ -113,28 +122,6 @@ export function classifyWebhookTransportError(
     };
   }
   return { problem: 'unreachable', outcome: { kind: 'retry', error: `Could not reach the webhook endpoint at ${opts.host} (${code ?? 'network error'}: ${message}); LayerSync will retry.` } };
-}
-
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (!ra) return undefined;
-  if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-  const at = Date.parse(ra);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function withRetryAfter(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, retryAfterMs: number | undefined): DeliveryOutcome {
-  return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
 /** A Location without its query string, which may carry tokens. */
@@ -147,26 +134,16 @@ function redactLocation(location: string): string {
   }
 }
 
-/** Removes the signing secrets (with or without their whsec_ prefix) and any whsec_ value from the endpoint's text. */
+/**
+ * Removes the signing secrets, each with and without its whsec_ prefix (8 characters or more),
+ * and any whsec_ value from the endpoint's text.
+ */
 export function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    for (const v of [s, s.replace(/^whsec_/, '')]) if (v.length >= 8) out = out.split(v).join('[redacted]');
-  }
-  return out.replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_[redacted]');
+  const forms = secrets.flatMap((s) => [s, s.replace(/^whsec_/, '')]);
+  return redactSecrets(text, forms, 8).replace(/whsec_[A-Za-z0-9+/=]+/g, `whsec_${REDACTED}`);
 }
 
+/** The body on one line, cut to 200 characters, then scrubbed ("" for an empty body). */
 function snippet(body: string, secrets: string[]): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return scrub(flat.length > 200 ? `${flat.slice(0, 199)}…` : flat, secrets);
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return bodySnippet(body, (text) => scrub(text, secrets), { redactFirst: false, empty: '' });
 }

@@ -6,7 +6,8 @@
  * unsent for a later retry instead of hammering it.
  */
 import { STANDARD_EVENT_NAMES, type StandardEventName } from '../../contract/event.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { diagnosis, notSentAfter, outcomeMessage } from '../shared/outcome.js';
+import type { DeliveryOutcome, Destination, SendContext } from '../types.js';
 import {
   WEBHOOK_DEFAULT_ORIGIN,
   WEBHOOK_MAX_EVENT_AGE_SECONDS,
@@ -76,7 +77,7 @@ export function createWebhookDestination(options: WebhookDestinationOptions = {}
       let stop: DeliveryOutcome | undefined;
       for (const payload of payloads) {
         if (stop !== undefined) {
-          outcomes.push(notSent(stop));
+          outcomes.push(notSentAfter(stop));
           continue;
         }
         const { outcome } = await post(payload as WebhookMessage, ctx, clock);
@@ -100,22 +101,10 @@ export function createWebhookDestination(options: WebhookDestinationOptions = {}
       if (outcome.kind === 'delivered') {
         return diagnosis(true, 'ok', `The webhook endpoint at ${host} accepted a signed ${WEBHOOK_TEST_EVENT_TYPE} ping (HTTP ${outcome.status}).`);
       }
-      return diagnosis(false, problem, 'error' in outcome ? outcome.error : outcome.reason);
+      return diagnosis(false, problem, outcomeMessage(outcome));
     },
   };
 }
 
 /** The signed webhook destination. */
 export const webhook: Destination<WebhookSettings> = createWebhookDestination();
-
-/** The outcome of an event left unsent because an earlier one of its batch failed. */
-function notSent(cause: DeliveryOutcome): DeliveryOutcome {
-  const why = 'error' in cause ? cause.error : 'an earlier event of this batch failed';
-  const out: DeliveryOutcome = { kind: 'retry', error: `Not sent: an earlier event of this batch failed first. ${why}` };
-  if (cause.kind === 'retry' && cause.retryAfterMs !== undefined) out.retryAfterMs = cause.retryAfterMs;
-  return out;
-}
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}

@@ -14,6 +14,7 @@
  */
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
+import { trimTrailingSlash } from '../shared/url.js';
 
 /** Ads API version in the path. X1 documents v12; older v11 paths also exist (UNCONFIRMED which versions are live now). */
 export const X_API_VERSION = '12';
@@ -34,12 +35,12 @@ export const X_REQUEST_TIMEOUT_MS = 10_000;
 
 /** `{origin}/{version}/measurement/conversions/{pixel_id}` (X1). */
 export function xConversionsUrl(origin: string, pixelId: string, version: string = X_API_VERSION): string {
-  return `${trimSlash(origin)}/${version}/measurement/conversions/${encodeURIComponent(pixelId)}`;
+  return `${trimTrailingSlash(origin)}/${version}/measurement/conversions/${encodeURIComponent(pixelId)}`;
 }
 
 /** `{origin}/{version}/accounts` — the ad accounts the token's user can access (connection test). */
 export function xAccountsUrl(origin: string, version: string = X_API_VERSION): string {
-  return `${trimSlash(origin)}/${version}/accounts`;
+  return `${trimTrailingSlash(origin)}/${version}/accounts`;
 }
 
 export interface XCredentials {
@@ -62,8 +63,4 @@ export function xAuthorization(credentials: XCredentials, request: { method: 'GE
   });
   const data = oauth.authorize(request, { key: credentials.access_token, secret: credentials.access_token_secret });
   return oauth.toHeader(data).Authorization;
-}
-
-function trimSlash(origin: string): string {
-  return origin.endsWith('/') ? origin.slice(0, -1) : origin;
 }

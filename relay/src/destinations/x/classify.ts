@@ -10,6 +10,12 @@
  */
 import { z } from 'zod';
 import type { HttpResponse } from '../../delivery/http.js';
+import { parseJson } from '../shared/json.js';
+import { temporaryFailure } from '../shared/outcome.js';
+import { REDACTED, redactSecrets } from '../shared/redact.js';
+import { retryAfterFromHeaders, type RetryHint } from '../shared/retry-after.js';
+import { bodySnippet, sentence } from '../shared/text.js';
+import { transportRetry } from '../shared/transport.js';
 import type { DeliveryOutcome } from '../types.js';
 
 const errorsSchema = z
@@ -112,25 +118,9 @@ export function classifyXResponse(res: HttpResponse, ctx: ClassifyContext): XCla
       },
     };
   }
-  const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs);
-  if (status === 429) {
-    return {
-      problem: 'rate_limited',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `X is rate limiting requests (${ref}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
-  }
-  if (status >= 500 || status === 408) {
-    return {
-      problem: 'unavailable',
-      outcome: withRetryAfter(
-        { kind: 'retry', status, error: `X had a temporary problem (${ref}).${detail} — LayerSync will retry${retryNote(retryAfterMs)}.` },
-        retryAfterMs,
-      ),
-    };
-  }
+  const retryAfterMs = retryAfterFromHeaders(res.headers, ctx.nowMs, rateLimitReset);
+  if (status === 429) return temporaryFailure('rate_limited', { platform: 'X', status, ref, detail, retryAfterMs });
+  if (status >= 500 || status === 408) return temporaryFailure('unavailable', { platform: 'X', status, ref, detail, retryAfterMs });
   return {
     problem: 'rejected',
     outcome: { kind: 'drop', status, error: `X rejected the conversion (${ref}).${detail}` },
@@ -139,78 +129,26 @@ export function classifyXResponse(res: HttpResponse, ctx: ClassifyContext): XCla
 
 /** Classifies a request that never got an HTTP answer. */
 export function classifyXTransportError(err: unknown, opts: { secrets: string[]; timeoutMs: number; aborted: boolean }): XClassification {
-  const code = errorCode(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return { problem: 'timeout', outcome: { kind: 'retry', error: `X did not answer within ${formatMs(opts.timeoutMs)}; LayerSync will retry.` } };
-  }
-  if (opts.aborted) {
-    return { problem: 'unreachable', outcome: { kind: 'retry', error: 'Sending to X was interrupted (the relay is stopping); LayerSync will retry.' } };
-  }
-  const message = scrub(err instanceof Error ? err.message : String(err), opts.secrets);
-  return { problem: 'unreachable', outcome: { kind: 'retry', error: `Could not reach X (${code ?? 'network error'}: ${message}); LayerSync will retry.` } };
+  const { problem, error } = transportRetry(err, { ...opts, platform: 'X', redact: (text) => scrub(text, opts.secrets) });
+  return { problem, outcome: { kind: 'retry', error } };
 }
 
 /**
- * Retry-After (seconds or HTTP date), else the Ads API's x-rate-limit-reset (unix seconds when the
- * window resets; the X Ads SDKs read both).
+ * The Ads API's own wait hint, read when there is no usable Retry-After: x-rate-limit-reset, the
+ * unix second the rate-limit window resets (9 to 11 digits; the X Ads SDKs read both headers).
  */
-export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const ra = headers['retry-after']?.trim();
-  if (ra) {
-    if (/^\d+$/.test(ra)) return Number(ra) * 1000;
-    const at = Date.parse(ra);
-    if (!Number.isNaN(at)) return Math.max(0, at - nowMs);
-  }
+const rateLimitReset: RetryHint = (headers, nowMs) => {
   const reset = headers['x-rate-limit-reset']?.trim();
   if (reset && /^\d{9,11}$/.test(reset)) return Math.max(0, Number(reset) * 1000 - nowMs);
   return undefined;
-}
+};
 
-function withRetryAfter(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, retryAfterMs: number | undefined): DeliveryOutcome {
-  return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
-}
-
-function retryNote(ms: number | undefined): string {
-  return ms === undefined ? '' : ` in ${formatMs(ms)}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
-function sentence(text: string): string {
-  const t = text.length > 400 ? `${text.slice(0, 399)}…` : text;
-  return /[\p{L}\p{N})\]]$/u.test(t) ? `${t}.` : t;
-}
-
-/** Removes every credential, and anything shaped like an OAuth parameter value, from X's or undici's text. */
+/** Removes every credential (8 characters or more), and anything shaped like an OAuth parameter value, from X's or undici's text. */
 export function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 8) out = out.split(s).join('[redacted]');
-  return out.replace(/(oauth_[a-z_]+=")[^"]*"/gi, '$1[redacted]"');
+  return redactSecrets(text, secrets, 8).replace(/(oauth_[a-z_]+=")[^"]*"/gi, `$1${REDACTED}"`);
 }
 
+/** The body on one line, cut to 200 characters, then scrubbed. */
 function snippet(body: string, ctx: { secrets: string[] }): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat === '' ? 'empty body' : scrub(flat.length > 200 ? `${flat.slice(0, 199)}…` : flat, ctx.secrets);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && cause !== err) return errorCode(cause);
-  }
-  return undefined;
+  return bodySnippet(body, (text) => scrub(text, ctx.secrets), { redactFirst: false, empty: 'empty body' });
 }

@@ -6,7 +6,9 @@
  */
 import type { StandardEventName } from '../../contract/event.js';
 import type { HttpResponse } from '../../delivery/http.js';
-import type { ConnectionDiagnosis, DeliveryOutcome, Destination, SendContext } from '../types.js';
+import { parseJson } from '../shared/json.js';
+import { diagnosis, repeatOutcome, sendInChunks } from '../shared/outcome.js';
+import type { ConnectionDiagnosis, Destination, SendContext } from '../types.js';
 import {
   X_API_VERSION,
   X_DEFAULT_ORIGIN,
@@ -83,15 +85,12 @@ export function createXDestination(options: XDestinationOptions = {}): Destinati
     map: mapXEvent,
 
     async send(payloads, ctx) {
-      const outcomes: DeliveryOutcome[] = [];
       const url = xConversionsUrl(ctx.baseUrl ?? X_DEFAULT_ORIGIN, ctx.settings.pixel_id, version);
-      for (let i = 0; i < payloads.length; i += X_MAX_EVENTS_PER_REQUEST) {
-        const chunk = payloads.slice(i, i + X_MAX_EVENTS_PER_REQUEST);
+      return sendInChunks(payloads, X_MAX_EVENTS_PER_REQUEST, async (chunk) => {
         // A fresh signature (nonce, timestamp) per request.
         const { outcome } = (await call('POST', url, JSON.stringify({ conversions: chunk }), ctx)).result;
-        for (let j = 0; j < chunk.length; j++) outcomes.push({ ...outcome });
-      }
-      return outcomes;
+        return repeatOutcome(outcome, chunk.length);
+      });
     },
 
     /**
@@ -102,7 +101,7 @@ export function createXDestination(options: XDestinationOptions = {}): Destinati
     async testConnection(ctx) {
       const { res, result } = await call('GET', xAccountsUrl(ctx.baseUrl ?? X_DEFAULT_ORIGIN, version), undefined, ctx);
       if (res !== undefined && res.status === 200) {
-        const accounts = accountList(safeJson(res.body));
+        const accounts = accountList(parseJson(res.body));
         if (accounts !== undefined) return diagnoseAccounts(accounts, ctx.settings);
         return diagnosis(false, 'unexpected_response', 'X answered, but not with the list of ad accounts.');
       }
@@ -138,16 +137,4 @@ function diagnoseAccounts(accounts: Array<{ id: string; name: string }>, setting
     'ok',
     `Connected to the X Ads API: the access token's user can reach ad account(s) ${list}. Events set for: ${events}. X has no test mode, so pixel ${settings.pixel_id} and its event IDs are checked on the first conversion sent.`,
   );
-}
-
-function diagnosis(ok: boolean, code: string, message: string): ConnectionDiagnosis {
-  return { ok, code, message };
-}
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
 }

@@ -15,6 +15,7 @@
  * does, phone hashes will not match (X cannot tell, so it cannot refuse them either).
  */
 import type { CanonicalEvent } from '../../contract/event.js';
+import { itemCount, refuse, skip, skipWithoutLimitedDataUse } from '../shared/event.js';
 import type { MapContext, MapResult } from '../types.js';
 import { X_MAX_EVENT_AGE_SECONDS } from './api.js';
 import type { XSettings } from './settings.js';
@@ -57,39 +58,22 @@ export const X_EVENT_AGE_MARGIN_SECONDS = 60;
 export function mapXEvent(event: CanonicalEvent, ctx: MapContext<XSettings>): MapResult {
   const age = ctx.now - event.event_time;
   if (age > X_MAX_EVENT_AGE_SECONDS - X_EVENT_AGE_MARGIN_SECONDS) {
-    return {
-      ok: false,
-      skip: false,
-      reason: `The event happened ${Math.floor(age / 86_400)} days ago; LayerSync sends X conversions up to 30 days old, so it was not sent.`,
-    };
+    return refuse(`The event happened ${Math.floor(age / 86_400)} days ago; LayerSync sends X conversions up to 30 days old, so it was not sent.`);
   }
   // X has no restricted-processing flag, so an opt-out can only be honoured by not sending.
-  if (event.consent?.do_not_sell === true || ctx.privacy?.limitedDataUse === true) {
-    return {
-      ok: false,
-      skip: true,
-      reason:
-        event.consent?.do_not_sell === true
-          ? 'The visitor opted out of the sale/sharing of their data and X offers no limited-data-use mode, so the event is not sent to X.'
-          : 'The site restricts data processing (limited data use) and X offers no limited-data-use mode, so the event is not sent to X.',
-    };
-  }
+  const optedOut = skipWithoutLimitedDataUse(event, ctx.privacy, 'X');
+  if (optedOut !== undefined) return optedOut;
   const xEventId = ctx.settings.event_ids[event.event_name];
   if (xEventId === undefined) {
-    return {
-      ok: false,
-      skip: true,
-      reason: `No X event ID is set for "${event.event_name}"; create the event in X Events Manager and add it under event_ids (e.g. "${event.event_name}": "o87ne") to send these events.`,
-    };
+    return skip(
+      `No X event ID is set for "${event.event_name}"; create the event in X Events Manager and add it under event_ids (e.g. "${event.event_name}": "o87ne") to send these events.`,
+    );
   }
   const identifiers = xIdentifiers(event);
   if (identifiers.length === 0) {
-    return {
-      ok: false,
-      skip: true,
-      reason:
-        'X can only match a conversion with the twclid click id (with ad_storage consent) or a hashed email or phone (with ad_user_data consent); this event has none, so it is not sent.',
-    };
+    return skip(
+      'X can only match a conversion with the twclid click id (with ad_storage consent) or a hashed email or phone (with ad_user_data consent); this event has none, so it is not sent.',
+    );
   }
 
   const out: XConversion = {
@@ -107,7 +91,7 @@ export function mapXEvent(event: CanonicalEvent, ctx: MapContext<XSettings>): Ma
     const items = commerce.items ?? [];
     if (items.length > 0) {
       // X1: number_items must be a positive integer.
-      out.number_items = items.reduce((n, item) => n + (item.quantity ?? 1), 0);
+      out.number_items = itemCount(items);
       out.contents = items.map((item) => {
         const c: XContent = { content_id: item.id };
         if (item.name !== undefined && item.name !== '') c.content_name = item.name;

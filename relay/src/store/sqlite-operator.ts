@@ -1,0 +1,470 @@
+/**
+ * SQLite queries of the operator surface (OperatorStore in types.ts): event and delivery search,
+ * statistics, queue depth, replays and privacy deletion. Kept apart from sqlite.ts, which owns
+ * ingest and the delivery ledger's hot path; the SqliteStore delegates here.
+ *
+ * Filters are optional, so statements are built from the filters given (the planner then uses
+ * the right index instead of `@x IS NULL OR …` scans) and cached by their text.
+ */
+import type Database from 'better-sqlite3';
+import type { CanonicalEvent } from '../contract/event.js';
+import type { DestinationSlug } from '../destinations/types.js';
+import {
+  DELIVERY_STATUSES,
+  type DeliveryRow,
+  type DeliverySearch,
+  type DeliveryStats,
+  type DeliveryStatsQuery,
+  type DeliveryStatus,
+  type DeliveryView,
+  type DestinationMode,
+  type EventSearch,
+  type EventView,
+  type PrivacyDeleteCounts,
+  type PrivacyMatch,
+  type QueueDepth,
+  type ReplayCandidate,
+  type ReplayCandidateQuery,
+  type ReplayRecord,
+  type ReplayRequest,
+  type ReplayScope,
+} from './types.js';
+
+type Params = Record<string, string | number | null>;
+
+interface EventRow {
+  id: number;
+  site_id: string;
+  event_id: string;
+  event_name: string;
+  event_time: number;
+  source: string;
+  received_at: number;
+  body: string;
+}
+
+interface DeliveryJoinRow {
+  id: number;
+  event_pk: number;
+  site_id: string;
+  event_id: string;
+  event_name: string;
+  event_time: number;
+  destination_id: number;
+  slug: string;
+  mode: string;
+  platform_event_name: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  payload: string | null;
+  latency_ms: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface ReplayDbRow {
+  id: number;
+  requested_at: number;
+  requested_by: string;
+  scope: string;
+  params: string;
+  requeued: number;
+  refused: number;
+  reason: string | null;
+}
+
+const EVENT_COLUMNS = 'e.id, e.site_id, e.event_id, e.event_name, e.event_time, e.source, e.received_at, e.body';
+const DELIVERY_COLUMNS = `d.id, d.event_pk, e.site_id, e.event_id, e.event_name, e.event_time, d.destination_id, ds.slug, ds.mode,
+  d.platform_event_name, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.latency_ms, d.created_at, d.updated_at`;
+
+/** `IN (@p0, @p1, …)` for a list of values, adding them to `params`. */
+function inList(prefix: string, values: readonly (string | number)[], params: Params): string {
+  return `(${values.map((v, i) => ((params[`${prefix}${i}`] = v), `@${prefix}${i}`)).join(', ')})`;
+}
+
+export class SqliteOperatorQueries {
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private all<T>(sql: string, params: Params = {}): T[] {
+    return this.stmt(sql).all(params) as T[];
+  }
+
+  private tableExists(name: string): boolean {
+    return this.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = @name").get({ name }) !== undefined;
+  }
+
+  searchEvents(q: EventSearch): EventView[] {
+    const where: string[] = [];
+    const params: Params = { limit: q.limit };
+    if (q.siteId !== undefined) {
+      where.push('e.site_id = @siteId');
+      params.siteId = q.siteId;
+    }
+    if (q.eventId !== undefined) {
+      // Without a site, list the sites so the (site_id, event_id) unique index still serves it.
+      if (q.siteId === undefined) where.push('e.site_id IN (SELECT site_id FROM sites)');
+      where.push('e.event_id = @eventId');
+      params.eventId = q.eventId;
+    }
+    if (q.orderId !== undefined) {
+      // Matches the partial index events_order_id.
+      where.push("e.event_name IN ('purchase', 'refund') AND json_extract(e.body, '$.commerce.order_id') = @orderId");
+      params.orderId = q.orderId;
+    }
+    if (q.eventName !== undefined) {
+      where.push('e.event_name = @eventName');
+      params.eventName = q.eventName;
+    }
+    if (q.since !== undefined) {
+      where.push('e.event_time >= @since');
+      params.since = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push('e.event_time <= @until');
+      params.until = q.until;
+    }
+    let order = 'DESC';
+    if (q.afterId !== undefined) {
+      where.push('e.id > @afterId');
+      params.afterId = q.afterId;
+      order = 'ASC';
+    } else if (q.beforeId !== undefined) {
+      where.push('e.id < @beforeId');
+      params.beforeId = q.beforeId;
+    }
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${order} LIMIT @limit`;
+    const rows = this.all<EventRow>(sql, params);
+    return this.withDeliveries(rows);
+  }
+
+  private withDeliveries(rows: EventRow[]): EventView[] {
+    if (rows.length === 0) return [];
+    const byEvent = new Map<number, DeliveryView[]>();
+    const deliveries = this.all<DeliveryJoinRow>(
+      `SELECT d.id, d.event_pk, d.destination_id, ds.slug, ds.mode, d.platform_event_name, d.status, d.attempts,
+              d.next_attempt_at, d.last_status, d.last_error, d.payload, d.latency_ms, d.updated_at
+       FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id
+       WHERE d.event_pk IN (SELECT value FROM json_each(@ids)) ORDER BY d.id`,
+      { ids: JSON.stringify(rows.map((r) => r.id)) },
+    );
+    for (const d of deliveries) {
+      const list = byEvent.get(d.event_pk) ?? [];
+      list.push({
+        id: d.id,
+        destinationId: d.destination_id,
+        destination: d.slug as DestinationSlug,
+        mode: d.mode as DestinationMode,
+        platformEventName: d.platform_event_name,
+        status: d.status as DeliveryStatus,
+        attempts: d.attempts,
+        nextAttemptAt: d.next_attempt_at,
+        lastStatus: d.last_status,
+        lastError: d.last_error,
+        payload: d.payload === null ? null : (JSON.parse(d.payload) as unknown),
+        latencyMs: d.latency_ms,
+        updatedAt: d.updated_at,
+      });
+      byEvent.set(d.event_pk, list);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      siteId: r.site_id,
+      eventId: r.event_id,
+      eventName: r.event_name,
+      eventTime: r.event_time,
+      source: r.source,
+      receivedAt: r.received_at,
+      event: JSON.parse(r.body) as CanonicalEvent,
+      deliveries: byEvent.get(r.id) ?? [],
+    }));
+  }
+
+  searchDeliveries(q: DeliverySearch): DeliveryRow[] {
+    const where: string[] = [];
+    const params: Params = { limit: q.limit };
+    if (q.siteId !== undefined) {
+      where.push('ds.site_id = @siteId');
+      params.siteId = q.siteId;
+    }
+    if (q.destinationId !== undefined) {
+      where.push('d.destination_id = @destinationId');
+      params.destinationId = q.destinationId;
+    }
+    if (q.slug !== undefined) {
+      where.push('ds.slug = @slug');
+      params.slug = q.slug;
+    }
+    if (q.statuses !== undefined && q.statuses.length > 0) where.push(`d.status IN ${inList('s', q.statuses, params)}`);
+    if (q.since !== undefined) {
+      where.push('e.event_time >= @since');
+      params.since = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push('e.event_time <= @until');
+      params.until = q.until;
+    }
+    let order = 'd.updated_at DESC, d.id DESC';
+    if (q.afterId !== undefined) {
+      where.push('d.id > @afterId');
+      params.afterId = q.afterId;
+      order = 'd.id ASC';
+    } else if (q.before !== undefined) {
+      where.push('(d.updated_at < @beforeUpdatedAt OR (d.updated_at = @beforeUpdatedAt AND d.id < @beforeId))');
+      params.beforeUpdatedAt = q.before.updatedAt;
+      params.beforeId = q.before.id;
+    }
+    const sql = `SELECT ${DELIVERY_COLUMNS}
+      FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id JOIN events e ON e.id = d.event_pk
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limit`;
+    return this.all<DeliveryJoinRow>(sql, params).map((r) => ({
+      id: r.id,
+      siteId: r.site_id,
+      eventId: r.event_id,
+      eventName: r.event_name,
+      eventTime: r.event_time,
+      destinationId: r.destination_id,
+      destination: r.slug as DestinationSlug,
+      mode: r.mode as DestinationMode,
+      platformEventName: r.platform_event_name,
+      status: r.status as DeliveryStatus,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      latencyMs: r.latency_ms,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  deliveryStats(q: DeliveryStatsQuery): DeliveryStats {
+    const window = 'destination_id = @id AND updated_at >= @since AND updated_at < @until';
+    const params: Params = { id: q.destinationId, since: q.since, until: q.until };
+    const counts: Partial<Record<DeliveryStatus, number>> = {};
+    for (const r of this.all<{ status: DeliveryStatus; n: number }>(
+      `SELECT status, COUNT(*) AS n FROM deliveries WHERE ${window} GROUP BY status`,
+      params,
+    )) {
+      counts[r.status] = r.n;
+    }
+    const bucketMs = Math.max(1, Math.trunc(q.bucketMs));
+    const buckets = new Map<number, Partial<Record<DeliveryStatus, number>>>();
+    for (const r of this.all<{ start: number; status: DeliveryStatus; n: number }>(
+      `SELECT CAST(updated_at / @bucket AS INTEGER) * @bucket AS start, status, COUNT(*) AS n FROM deliveries WHERE ${window}
+       GROUP BY start, status ORDER BY start`,
+      { ...params, bucket: bucketMs },
+    )) {
+      const b = buckets.get(r.start) ?? {};
+      b[r.status] = r.n;
+      buckets.set(r.start, b);
+    }
+    const timed = `${window} AND latency_ms IS NOT NULL AND status IN ('delivered', 'failed', 'retry', 'dead')`;
+    const samples = (this.stmt(`SELECT COUNT(*) AS n FROM deliveries WHERE ${timed}`).get(params) as { n: number }).n;
+    const percentile = (p: number): number | null => {
+      if (samples === 0) return null;
+      const offset = Math.max(0, Math.ceil(p * samples) - 1);
+      const row = this.stmt(`SELECT latency_ms AS v FROM deliveries WHERE ${timed} ORDER BY latency_ms LIMIT 1 OFFSET @offset`).get({
+        ...params,
+        offset,
+      }) as { v: number } | undefined;
+      return row?.v ?? null;
+    };
+    // Every bucket of the window, empty ones too, so charts need no gap filling.
+    const all: DeliveryStats['buckets'] = [];
+    const first = Math.floor(q.since / bucketMs) * bucketMs;
+    for (let start = first; start < q.until && all.length < 10_000; start += bucketMs) {
+      all.push({ start, counts: buckets.get(start) ?? {} });
+    }
+    return { counts, latencyMs: { p50: percentile(0.5), p95: percentile(0.95), samples }, buckets: all };
+  }
+
+  queueDepth(): QueueDepth[] {
+    return this.all<{ slug: string; status: 'pending' | 'retry'; n: number }>(
+      `SELECT ds.slug, d.status, COUNT(*) AS n FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id
+       WHERE d.status IN ('pending', 'retry') GROUP BY ds.slug, d.status ORDER BY ds.slug, d.status`,
+    ).map((r) => ({ slug: r.slug as DestinationSlug, status: r.status, count: r.n }));
+  }
+
+  replayCandidates(q: ReplayCandidateQuery): ReplayCandidate[] {
+    const where: string[] = [];
+    const params: Params = { limit: q.limit };
+    if (q.siteId !== undefined) {
+      where.push('e.site_id = @siteId');
+      params.siteId = q.siteId;
+    }
+    if (q.eventId !== undefined) {
+      if (q.siteId === undefined) where.push('e.site_id IN (SELECT site_id FROM sites)');
+      where.push('e.event_id = @eventId');
+      params.eventId = q.eventId;
+    }
+    if (q.destinationId !== undefined) {
+      where.push('d.destination_id = @destinationId');
+      params.destinationId = q.destinationId;
+    }
+    if (q.slug !== undefined) {
+      where.push('ds.slug = @slug');
+      params.slug = q.slug;
+    }
+    if (q.since !== undefined) {
+      where.push('e.event_time >= @since');
+      params.since = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push('e.event_time <= @until');
+      params.until = q.until;
+    }
+    where.push(`d.status IN ${inList('s', q.statuses.length ? q.statuses : DELIVERY_STATUSES, params)}`);
+    const sql = `SELECT d.id AS delivery_id, d.destination_id, ds.slug, e.site_id, e.event_id, e.event_time, d.status
+      FROM events e JOIN deliveries d ON d.event_pk = e.id JOIN destinations ds ON ds.id = d.destination_id
+      WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limit`;
+    return this.all<{ delivery_id: number; destination_id: number; slug: string; site_id: string; event_id: string; event_time: number; status: string }>(
+      sql,
+      params,
+    ).map((r) => ({
+      deliveryId: r.delivery_id,
+      destinationId: r.destination_id,
+      destination: r.slug as DestinationSlug,
+      siteId: r.site_id,
+      eventId: r.event_id,
+      eventTime: r.event_time,
+      status: r.status as DeliveryStatus,
+    }));
+  }
+
+  requeueForReplay(req: ReplayRequest, now: number): ReplayRecord {
+    return this.db
+      .transaction((): ReplayRecord => {
+        const ins = this.stmt(
+          `INSERT INTO replays (requested_at, requested_by, scope, params, requeued, refused, reason)
+           VALUES (@now, @by, @scope, @params, 0, @refused, @reason)`,
+        ).run({ now, by: req.requestedBy, scope: req.scope, params: JSON.stringify(req.params), refused: req.refused, reason: req.reason });
+        const replayId = Number(ins.lastInsertRowid);
+        const note = `replay #${replayId} requested by ${req.requestedBy}: waiting to be sent again`;
+        const current = this.stmt(
+          "SELECT status, attempts, last_error FROM deliveries WHERE id = @id AND status NOT IN ('pending', 'retry')",
+        );
+        const item = this.stmt(
+          `INSERT INTO replay_items (replay_id, delivery_id, previous_status, previous_attempts, previous_error)
+           VALUES (@replayId, @id, @status, @attempts, @error)`,
+        );
+        const requeue = this.stmt(
+          `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = @now, last_status = NULL, last_error = @note,
+             lease_token = NULL, lease_until = NULL, updated_at = @now WHERE id = @id`,
+        );
+        let requeued = 0;
+        for (const id of req.deliveryIds) {
+          const row = current.get({ id }) as { status: string; attempts: number; last_error: string | null } | undefined;
+          if (!row) continue; // open meanwhile (or gone): the worker already has it
+          item.run({ replayId, id, status: row.status, attempts: row.attempts, error: row.last_error });
+          requeue.run({ id, now, note });
+          requeued++;
+        }
+        this.stmt('UPDATE replays SET requeued = @requeued WHERE id = @id').run({ requeued, id: replayId });
+        return {
+          id: replayId,
+          requestedAt: now,
+          requestedBy: req.requestedBy,
+          scope: req.scope,
+          params: req.params,
+          requeued,
+          refused: req.refused,
+          reason: req.reason,
+        };
+      })
+      .immediate();
+  }
+
+  listReplays(limit: number): ReplayRecord[] {
+    return this.all<ReplayDbRow>('SELECT * FROM replays ORDER BY id DESC LIMIT @limit', { limit }).map((r) => ({
+      id: r.id,
+      requestedAt: r.requested_at,
+      requestedBy: r.requested_by,
+      scope: r.scope as ReplayScope,
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      requeued: r.requeued,
+      refused: r.refused,
+      reason: r.reason,
+    }));
+  }
+
+  privacyDelete(match: PrivacyMatch, opts: { dryRun: boolean; requestedBy: string; now: number }): PrivacyDeleteCounts {
+    const params: Params = {};
+    const any: string[] = [];
+    const kinds: string[] = [];
+    const add = (kind: string, field: string, values: string[] | undefined) => {
+      if (!values || values.length === 0) return;
+      kinds.push(kind);
+      params[kind] = JSON.stringify(values);
+      any.push(`json_extract(e.body, '$.identity.${field}') IN (SELECT value FROM json_each(@${kind}))`);
+    };
+    add('external_id_sha256', 'external_id', match.externalId);
+    add('email_sha256', 'em', match.email);
+    add('phone_sha256', 'ph', match.phone);
+    if (any.length === 0) throw new RangeError('a privacy request needs at least one identifier');
+    let where = `(${any.join(' OR ')})`;
+    if (match.siteId !== undefined) {
+      where = `e.site_id = @siteId AND ${where}`;
+      params.siteId = match.siteId;
+    }
+    const hasDecisions = this.tableExists('decisions');
+    const hasOrderKeys = this.tableExists('order_keys');
+
+    const run = (): PrivacyDeleteCounts => {
+      const ids = JSON.stringify(this.all<{ id: number }>(`SELECT e.id FROM events e WHERE ${where}`, params).map((r) => r.id));
+      const p = { ids };
+      const count = (sql: string) => (this.stmt(sql).get(p) as { n: number }).n;
+      const inEvents = '(SELECT value FROM json_each(@ids))';
+      const inDeliveries = `(SELECT id FROM deliveries WHERE event_pk IN ${inEvents})`;
+      const counts: PrivacyDeleteCounts = {
+        events: count(`SELECT COUNT(*) AS n FROM events WHERE id IN ${inEvents}`),
+        deliveries: count(`SELECT COUNT(*) AS n FROM deliveries WHERE event_pk IN ${inEvents}`),
+        decisions: hasDecisions ? count(`SELECT COUNT(*) AS n FROM decisions WHERE event_pk IN ${inEvents}`) : 0,
+        orderKeys: hasOrderKeys ? count(`SELECT COUNT(*) AS n FROM order_keys WHERE event_pk IN ${inEvents}`) : 0,
+        replayItems: count(`SELECT COUNT(*) AS n FROM replay_items WHERE delivery_id IN ${inDeliveries}`),
+        identities: 0,
+      };
+      if (opts.dryRun) return counts;
+      this.stmt(`DELETE FROM replay_items WHERE delivery_id IN ${inDeliveries}`).run(p);
+      this.stmt(`DELETE FROM deliveries WHERE event_pk IN ${inEvents}`).run(p);
+      if (hasDecisions) this.stmt(`DELETE FROM decisions WHERE event_pk IN ${inEvents}`).run(p);
+      if (hasOrderKeys) this.stmt(`DELETE FROM order_keys WHERE event_pk IN ${inEvents}`).run(p);
+      this.stmt(`DELETE FROM events WHERE id IN ${inEvents}`).run(p);
+      this.stmt(
+        `INSERT INTO privacy_deletions (requested_at, requested_by, matched_by, site_id, counts)
+         VALUES (@now, @by, @kinds, @siteId, @counts)`,
+      ).run({ now: opts.now, by: opts.requestedBy, kinds: JSON.stringify(kinds), siteId: match.siteId ?? null, counts: JSON.stringify(counts) });
+      return counts;
+    };
+
+    if (opts.dryRun) return this.db.transaction(run)();
+    // Deleted rows are overwritten with zeros, and the WAL is folded into the database file, so
+    // the identifiers do not linger in free pages (best effort: a reader can delay the checkpoint).
+    const previous = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    try {
+      const counts = this.db.transaction(run).immediate();
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        /* a busy checkpoint is retried by SQLite's automatic checkpoints */
+      }
+      return counts;
+    } finally {
+      this.db.pragma(`secure_delete = ${previous ? 'ON' : 'OFF'}`);
+    }
+  }
+}
