@@ -249,7 +249,7 @@ describe('googleAds.map', () => {
         consent: GRANTED,
         properties: { payment_method: 'card' },
       },
-      { em_google: sha('johnsmith@gmail.com'), ph_google: sha('+4915112345678') },
+      { em_google: sha('johnsmith@gmail.com'), ph_e164: sha('+4915112345678') },
     );
     expect(mapped(e, s)).toStrictEqual({
       kind: 'click',
@@ -293,7 +293,7 @@ describe('googleAds.map', () => {
   it('sends no user data without ad_user_data consent, and says DENIED', () => {
     const s = settings({ leads_use_enhanced_conversions: true });
     const p = mapped(
-      event({ identity: { gclid: 'Cj0KCQiA-x', em: sha('a@example.com') }, consent: DENIED }, { ph_google: sha('+15551234567') }),
+      event({ identity: { gclid: 'Cj0KCQiA-x', em: sha('a@example.com') }, consent: DENIED }, { ph_e164: sha('+15551234567') }),
       s,
     );
     expect(p.kind === 'click' && p.conversion).toStrictEqual({
@@ -377,7 +377,7 @@ describe('googleAds.map', () => {
     const s = settings({ leads_use_enhanced_conversions: true });
     const e = event(
       { event_name: 'lead', event_id: 'lead-7', identity: { em: sha('lead@example.com') }, consent: GRANTED },
-      { ph_google: sha('+15551234567') },
+      { ph_e164: sha('+15551234567') },
     );
     expect(mapped(e, s)).toStrictEqual({
       kind: 'click',
@@ -519,7 +519,7 @@ describe('googleAds.send — outbound requests', () => {
         commerce: { order_id: 'WC-1001', value: 129.9, currency: 'EUR', items: [{ id: 'SKU-1', price: 62.5, quantity: 2 }] },
         consent: GRANTED,
       },
-      { em_google: sha('johnsmith@gmail.com'), ph_google: sha('+4915112345678') },
+      { em_google: sha('johnsmith@gmail.com'), ph_e164: sha('+4915112345678') },
     );
     const outcomes = await googleAds.send([mapped(e, s)], ctx(s));
     expect(outcomes[0]!.kind).toBe('delivered');
@@ -835,7 +835,7 @@ describe('googleAds.send — Enhanced Conversions for Leads', () => {
   const leadEvent = () =>
     event(
       { event_name: 'lead', event_id: 'lead-1', identity: { em: sha('lead@example.com') }, consent: GRANTED },
-      { ph_google: sha('+15551234567') },
+      { ph_e164: sha('+15551234567') },
     );
 
   it('uploads a lead without click id with hashed identifiers', async () => {

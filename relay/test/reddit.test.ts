@@ -16,11 +16,11 @@ import { secretValues } from '../src/destinations/secrets.js';
 import type { DeliveryOutcome, MapContext, MapResult, SendContext } from '../src/destinations/types.js';
 import { FAKE_REDDIT_PIXEL_ID, FAKE_REDDIT_TOKEN, sampleRedditEvent, startFakeReddit, type FakeReddit } from './fakes/reddit-server.js';
 
-/** normalized value → SHA-256 hex. em_reddit and ph_reddit are Reddit's own documented examples (R1). */
+/** normalized value → SHA-256 hex. em_reddit and ph_e164 are Reddit's own documented examples (R1). */
 const HASHED = {
   em_reddit: ['alice@example.com', 'ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976'],
   ph: ['15554441234', '5e0e5aa7d521589a79e6de0d18a65fa43456cb4cda554fb69667691a34f3e2c0'],
-  ph_reddit: ['+15554441234', 'e5b124c58580eb16bd959b8d0cac12b12c952e2ceae0203d416cff94f10b994a'],
+  ph_e164: ['+15554441234', 'e5b124c58580eb16bd959b8d0cac12b12c952e2ceae0203d416cff94f10b994a'],
   external_id: ['customer-42', 'a045eb33f8797f35ea7d5fad7c5e0d021e2142e9c1bb6e9dc9f45b4f503b03e8'],
 } as const;
 const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -30,7 +30,7 @@ const H = {
   em: hash(CONTRACT_EMAIL),
   em_reddit: HASHED.em_reddit[1],
   ph: HASHED.ph[1],
-  ph_reddit: HASHED.ph_reddit[1],
+  ph_e164: HASHED.ph_e164[1],
   external_id: HASHED.external_id[1],
 };
 
@@ -88,7 +88,7 @@ function everyFieldEvent(now: number): CanonicalEvent {
     },
     consent: { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' },
   });
-  return withVariants(event, { em_reddit: H.em_reddit, ph_reddit: H.ph_reddit });
+  return withVariants(event, { em_reddit: H.em_reddit, ph_e164: H.ph_e164 });
 }
 
 function everyFieldExpected(now: number): RedditEvent {
@@ -110,7 +110,7 @@ function everyFieldExpected(now: number): RedditEvent {
     },
     user: {
       email: H.em_reddit,
-      phone_number: H.ph_reddit,
+      phone_number: H.ph_e164,
       external_id: H.external_id,
       ip_address: '2001:db8::1',
       user_agent: UA,
@@ -142,7 +142,7 @@ describe('Reddit fixtures', () => {
     for (const [plain, hex] of Object.values(HASHED)) expect(hash(plain)).toBe(hex);
     // The contract's hashes of the same person differ from Reddit's: the reason for the variant fields.
     expect(H.em).not.toBe(H.em_reddit);
-    expect(H.ph).not.toBe(H.ph_reddit);
+    expect(H.ph).not.toBe(H.ph_e164);
   });
 });
 
@@ -162,10 +162,10 @@ describe('mapRedditEvent', () => {
     expect(String(at)).toHaveLength(13);
   });
 
-  it('falls back to the contract email without em_reddit, and sends no phone without ph_reddit', () => {
+  it('falls back to the contract email without em_reddit, and sends no phone without ph_e164', () => {
     const e = canonical({ ...requiredOnlyEvent(NOW), identity: { em: H.em, ph: H.ph } });
     expect(payload(mapRedditEvent(e, mapCtx('PAGE_VISIT'))).user).toStrictEqual({ email: H.em, ip_address: '203.0.113.7', user_agent: UA });
-    const malformed = withVariants(e, { em_reddit: 'ALICE@EXAMPLE.COM', ph_reddit: H.ph_reddit.toUpperCase() });
+    const malformed = withVariants(e, { em_reddit: 'ALICE@EXAMPLE.COM', ph_e164: H.ph_e164.toUpperCase() });
     expect(payload(mapRedditEvent(malformed, mapCtx('PAGE_VISIT'))).user).toStrictEqual({ email: H.em, ip_address: '203.0.113.7', user_agent: UA });
   });
 

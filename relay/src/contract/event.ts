@@ -108,6 +108,7 @@ export const identitySchema = z
     ttp: clickId.optional().describe('TikTok browser id: the _ttp cookie. Normalization: as read, unhashed.'),
     epik: clickId.optional().describe('Pinterest click id (epik URL parameter or _epik cookie). Normalization: as read, unhashed.'),
     scid: clickId.optional().describe('Snapchat click id (ScCid URL parameter). Normalization: as read, unhashed.'),
+    sc_cookie1: clickId.optional().describe('Snapchat browser id (the _scid first-party cookie), sent as Snap\'s sc_cookie1. Normalization: as read, unhashed.'),
     rdt_cid: clickId.optional().describe('Reddit click id (rdt_cid URL parameter). Normalization: as read, unhashed.'),
     rdt_uuid: clickId.optional().describe('Reddit browser id: the _rdt_uuid cookie. Normalization: as read, unhashed.'),
     twclid: clickId.optional().describe('X (Twitter) click id (twclid URL parameter or _twclid cookie). Normalization: as read, unhashed.'),

@@ -58,7 +58,7 @@ final class EventValidator {
 	/**
 	 * Identity keys carrying platform click/browser ids (opaque, not personal data to hash).
 	 */
-	public const CLICK_ID_KEYS = array( 'fbp', 'fbc', 'gclid', 'gbraid', 'wbraid', 'ttclid', 'ttp', 'epik', 'scid', 'rdt_cid', 'rdt_uuid', 'twclid', 'li_fat_id', 'ga_client_id', 'ga_session_id' );
+	public const CLICK_ID_KEYS = array( 'fbp', 'fbc', 'gclid', 'gbraid', 'wbraid', 'ttclid', 'ttp', 'epik', 'scid', 'sc_cookie1', 'rdt_cid', 'rdt_uuid', 'twclid', 'li_fat_id', 'ga_client_id', 'ga_session_id' );
 
 	public const CONSENT_SIGNALS = array( 'ad_storage', 'analytics_storage', 'ad_user_data', 'ad_personalization' );
 
@@ -421,7 +421,7 @@ final class EventValidator {
 	 *
 	 * @param mixed    $value  Candidate.
 	 * @param string[] $errors Collected problems.
-	 * @return array<string, string|bool>
+	 * @return array<string, string|bool|array<string, string>>
 	 */
 	private function consent( $value, array &$errors ): array {
 		if ( ! self::is_object( $value ) ) {
@@ -433,7 +433,7 @@ final class EventValidator {
 		 *
 		 * @var array<string, mixed> $value
 		 */
-		$this->unknown_keys( $value, array_merge( self::CONSENT_SIGNALS, array( 'do_not_sell' ) ), 'consent.', $errors );
+		$this->unknown_keys( $value, array_merge( self::CONSENT_SIGNALS, array( 'do_not_sell', 'ldu' ) ), 'consent.', $errors );
 		$out = array();
 		foreach ( self::CONSENT_SIGNALS as $signal ) {
 			$state = $value[ $signal ] ?? null;
@@ -447,6 +447,22 @@ final class EventValidator {
 			$errors[] = 'consent.do_not_sell must be true or false';
 		}
 		$out['do_not_sell'] = isset( $value['do_not_sell'] ) && true === $value['do_not_sell'];
+		if ( array_key_exists( 'ldu', $value ) ) {
+			if ( ! self::is_object( $value['ldu'] ) ) {
+				$errors[] = 'consent.ldu must be an object: {} or {"country":"US","state":"CA"}';
+			} else {
+				$this->unknown_keys( $value['ldu'], array( 'country', 'state' ), 'consent.ldu.', $errors );
+				$out['ldu'] = $this->copy_checked(
+					$value['ldu'],
+					array(
+						'country' => array( static fn( $v ): bool => is_string( $v ) && 1 === preg_match( '/^[A-Z]{2}$/', $v ), 'must be an ISO 3166-1 alpha-2 code in upper case, e.g. US' ),
+						'state'   => array( static fn( $v ): bool => is_string( $v ) && 1 === preg_match( '/^[A-Z0-9]{1,3}$/', $v ), 'must be the ISO 3166-2 subdivision code without the country, upper case, e.g. CA' ),
+					),
+					'consent.ldu.',
+					$errors
+				);
+			}
+		}
 		return $out;
 	}
 

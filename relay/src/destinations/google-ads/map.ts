@@ -29,12 +29,12 @@ export type GoogleAdsPayload =
  *   with every "." and any "+suffix" removed from the local part (Data Manager formatting guide;
  *   older Google Ads pages mention only the dots). Without it the mapper falls back to `em`, which
  *   is identical for every other domain.
- * - `ph_google`: SHA-256 of the phone in E.164 *with* the leading "+" ("+18005550100"). The
+ * - `ph_e164`: SHA-256 of the phone in E.164 *with* the leading "+" ("+18005550100"). The
  *   contract's `ph` hashes the digits without "+", which never matches at Google, so there is no
  *   fallback for phones.
  * They are not in the contract yet; read by name so this compiles before they are added.
  */
-export const GOOGLE_IDENTITY_FIELDS = { email: 'em_google', phone: 'ph_google' } as const;
+export const GOOGLE_IDENTITY_FIELDS = { email: 'em_google', phone: 'ph_e164' } as const;
 
 const SHA256_HEX = /^[a-f0-9]{64}$/;
 

@@ -269,5 +269,5 @@ function scrub(text: string, accessToken: string): string {
 
 /** The body on one line, cut to 200 characters, then scrubbed. */
 function snippet(body: string, ctx: ClassifyContext): string {
-  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { redactFirst: false, empty: 'empty body' });
+  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { empty: 'empty body' });
 }

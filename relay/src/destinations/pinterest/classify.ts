@@ -218,5 +218,5 @@ export function scrub(text: string, accessToken: string): string {
 
 /** The body on one line, scrubbed before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
 function snippet(body: string, ctx: { accessToken: string }): string {
-  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { redactFirst: true, empty: 'empty body' });
+  return bodySnippet(body, (text) => scrub(text, ctx.accessToken), { empty: 'empty body' });
 }

@@ -155,5 +155,5 @@ export function scrub(text: string, accessToken: string): string {
 
 /** The body on one line, scrubbed before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
 function snippet(body: string, clean: Redactor): string {
-  return bodySnippet(body, clean, { redactFirst: true, empty: 'empty body' });
+  return bodySnippet(body, clean, { empty: 'empty body' });
 }

@@ -17,10 +17,10 @@
  * (docs/CONTRACT.md), and the relay cannot recompute a hash. Senders therefore add two variant
  * fields, read here by index access until the contract declares them:
  *   identity.em_reddit  SHA-256 of the Reddit-canonical email (alice@example.com for Al.ice+shop@Example.com)
- *   identity.ph_reddit  SHA-256 of "+" followed by the E.164 digits (+15554441234)
+ *   identity.ph_e164  SHA-256 of "+" followed by the E.164 digits (+15554441234)
  * Without em_reddit the contract's `em` is sent: it equals Reddit's hash whenever the local part
  * has no dot and no "+tag", which is most addresses. The contract's `ph` can never equal Reddit's
- * (the "+" differs), so without ph_reddit no phone is sent.
+ * (the "+" differs), so without ph_e164 no phone is sent.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
 import { isWebsiteVisit, itemCount, nonEmpty, refuse, restrictsProcessing } from '../shared/event.js';
@@ -74,7 +74,7 @@ export type RedditActionSource = 'WEBSITE' | 'APP' | 'OTHER';
 
 /** The variant identity fields senders add for Reddit (see the module comment). */
 export const REDDIT_EMAIL_IDENTITY_FIELD = 'em_reddit';
-export const REDDIT_PHONE_IDENTITY_FIELD = 'ph_reddit';
+export const REDDIT_PHONE_IDENTITY_FIELD = 'ph_e164';
 
 export interface RedditProduct {
   id: string;

@@ -45,22 +45,16 @@ export function sentence(text: string, max = 400): string {
 export const SNIPPET_MAX = 200;
 
 export interface SnippetOptions {
-  /**
-   * true: redact the whole body, then cut it, so a cut cannot leave part of a secret behind
-   * (Pinterest, Reddit, Snapchat). false: cut first, then redact the snippet (Meta, LinkedIn, X,
-   * webhooks).
-   */
-  redactFirst: boolean;
   /** What an empty (or all-whitespace) body reads as. */
   empty: string;
 }
 
-/** A response body on one line, at most SNIPPET_MAX characters, with secrets removed by `redact`. */
+/**
+ * A response body on one line, at most SNIPPET_MAX characters, with secrets removed by `redact`.
+ * The whole body is redacted before it is cut: cutting first could split a token so that the
+ * redaction pattern no longer matches and its first characters end up in a stored message.
+ */
 export function bodySnippet(body: string, redact: (text: string) => string, opts: SnippetOptions): string {
-  const flat = collapseWhitespace(body);
-  if (opts.redactFirst) {
-    const clean = redact(flat);
-    return clean === '' ? opts.empty : truncate(clean, SNIPPET_MAX);
-  }
-  return flat === '' ? opts.empty : redact(truncate(flat, SNIPPET_MAX));
+  const clean = redact(collapseWhitespace(body));
+  return clean === '' ? opts.empty : truncate(clean, SNIPPET_MAX);
 }

@@ -183,5 +183,5 @@ function cap(text: string): string {
 
 /** The body on one line, redacted before it is cut to 200 characters, so a cut cannot leave part of a token behind. */
 function snippet(body: string, clean: Redactor): string {
-  return bodySnippet(body, clean, { redactFirst: true, empty: 'empty body' });
+  return bodySnippet(body, clean, { empty: 'empty body' });
 }

@@ -145,5 +145,5 @@ export function scrub(text: string, secrets: string[]): string {
 
 /** The body on one line, cut to 200 characters, then scrubbed ("" for an empty body). */
 function snippet(body: string, secrets: string[]): string {
-  return bodySnippet(body, (text) => scrub(text, secrets), { redactFirst: false, empty: '' });
+  return bodySnippet(body, (text) => scrub(text, secrets), { empty: '' });
 }

@@ -150,5 +150,5 @@ export function scrub(text: string, secrets: string[]): string {
 
 /** The body on one line, cut to 200 characters, then scrubbed. */
 function snippet(body: string, ctx: { secrets: string[] }): string {
-  return bodySnippet(body, (text) => scrub(text, ctx.secrets), { redactFirst: false, empty: 'empty body' });
+  return bodySnippet(body, (text) => scrub(text, ctx.secrets), { empty: 'empty body' });
 }
