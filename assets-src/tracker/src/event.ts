@@ -66,20 +66,21 @@ function buildItem(raw: unknown, i: number): Item | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const r = raw as Record<string, unknown>;
   // GA4 dataLayer spellings (item_id, item_name…) are accepted as well.
-  const id = toText(r.id ?? r.item_id, 128);
+  const text = (k: string, max = 256): string | undefined => toText(r[k] !== undefined ? r[k] : r['item_' + k], max);
+  const id = text('id', 128);
   if (id === undefined) {
-    warn(`items[${i}] has no id; it was ignored.`);
+    warn(`items[${i}] has no id: ignored.`);
     return undefined;
   }
   const quantity = toNumber(r.quantity);
   return compact<Item>({
     id,
-    name: toText(r.name ?? r.item_name, 256),
+    name: text('name'),
     price: toNumber(r.price),
-    quantity: quantity !== undefined && quantity > 0 && quantity % 1 === 0 ? quantity : undefined,
-    category: toText(r.category ?? r.item_category, 256),
-    variant: toText(r.variant ?? r.item_variant, 256),
-    brand: toText(r.brand ?? r.item_brand, 256),
+    quantity: quantity! > 0 && quantity! % 1 === 0 ? quantity : undefined,
+    category: text('category'),
+    variant: text('variant'),
+    brand: text('brand'),
   });
 }
 
@@ -87,20 +88,20 @@ export function buildCommerce(props: TrackProps, defaultCurrency?: string): Comm
   if (!COMMERCE_PROPS.some((k) => props[k] !== undefined)) return undefined;
   let currency = typeof props.currency === 'string' ? props.currency.trim().toUpperCase() : undefined;
   if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
-    warn(`"currency" must be an ISO 4217 code such as EUR; got "${String(props.currency)}".`);
+    warn('"currency" must be an ISO 4217 code such as EUR: ignored.');
     currency = undefined;
   }
   let value = toNumber(props.value);
-  if (props.value !== undefined && value === undefined) warn('"value" must be a number; it was ignored.');
+  if (props.value !== undefined && value === undefined) warn('"value" must be a number: ignored.');
   if (value !== undefined && currency === undefined) currency = defaultCurrency;
   if (value !== undefined && currency === undefined) {
-    warn('"value" needs a "currency"; the value was ignored.');
+    warn('"value" needs a "currency": ignored.');
     value = undefined;
   }
   let items: Item[] | undefined;
   if (Array.isArray(props.items)) {
     items = props.items.slice(0, 200).map(buildItem).filter((x): x is Item => x !== undefined);
-  } else if (props.items !== undefined) warn('"items" must be an array; it was ignored.');
+  } else if (props.items !== undefined) warn('"items" must be an array: ignored.');
   const commerce = compact<Commerce>({
     order_id: toText(props.order_id, 128),
     value,
@@ -122,7 +123,7 @@ export function buildProperties(props: TrackProps): Properties | undefined {
     const v = props[key];
     if (reserved.includes(key) || v === undefined) continue;
     if (key.length > 64) {
-      warn(`property "${key.slice(0, 64)}…" has a name longer than 64 characters; it was ignored.`);
+      warn(`property "${key.slice(0, 64)}…" has a name over 64 characters: ignored.`);
     } else if (v === null || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) {
       out[key] = v;
       n++;
@@ -130,7 +131,7 @@ export function buildProperties(props: TrackProps): Properties | undefined {
       out[key] = v.slice(0, 1024);
       n++;
     } else {
-      warn(`property "${key}" must be a string, number, boolean or null; it was ignored.`);
+      warn(`property "${key}" must be a string, number, boolean or null: ignored.`);
     }
   }
   return n ? out : undefined;
@@ -142,28 +143,27 @@ export function buildProperties(props: TrackProps): Properties | undefined {
  */
 export async function buildEvent(name: unknown, rawProps: unknown, opts: BuildOptions = {}): Promise<BrowserEvent | undefined> {
   if (!isValidEventName(name)) {
-    warn(`"${String(name)}" is not an event name: use one of ${STANDARD_EVENT_NAMES.join(', ')} or "custom:<name>" (letters, digits, _).`);
+    warn(`"${String(name)}" is not an event name: use a standard one or "custom:<letters, digits, _>".`);
     return undefined;
   }
   if (rawProps !== undefined && (rawProps === null || typeof rawProps !== 'object' || Array.isArray(rawProps))) {
-    warn(`track("${name}") expects its properties as an object; they were ignored.`);
+    warn(`track("${name}"): properties must be an object: ignored.`);
   }
   const props: TrackProps = rawProps && typeof rawProps === 'object' && !Array.isArray(rawProps) ? (rawProps as TrackProps) : {};
   let eventId = props.event_id;
   if (eventId !== undefined && (typeof eventId !== 'string' || !EVENT_ID.test(eventId))) {
-    warn('"event_id" must be 1-128 letters, digits, ".", "_", ":" or "-"; a new id was generated.');
+    warn('"event_id" must be 1-128 letters, digits or . _ : -: a new id was generated.');
     eventId = undefined;
   }
   const identity = await hashIdentity(props, opts.callingCode);
-  const referrer = typeof document !== 'undefined' ? document.referrer : '';
   return compact<BrowserEvent>({
-    event_id: (eventId as string | undefined) ?? uuidv7(),
+    event_id: (eventId as string | undefined) || uuidv7(),
     event_name: name as BrowserEvent['event_name'],
     event_time: Math.floor(Date.now() / 1000),
     context: compact({
       url: location.href.slice(0, 2048),
-      referrer: referrer ? referrer.slice(0, 2048) : undefined,
-      locale: typeof navigator !== 'undefined' && navigator.language ? navigator.language.slice(0, 35) : undefined,
+      referrer: document.referrer.slice(0, 2048) || undefined,
+      locale: (navigator.language || '').slice(0, 35) || undefined,
     }),
     identity,
     commerce: buildCommerce(props, opts.currency),

@@ -6,13 +6,19 @@
 import { warn } from './log';
 import type { Identity, TrackProps } from './types';
 
-/** Identity keys that travel hashed, in contract order. */
-export type HashedKey = 'em' | 'ph' | 'fn' | 'ln' | 'ge' | 'db' | 'ct' | 'st' | 'zp' | 'country' | 'external_id';
+/** Identity keys that travel hashed: the contract's keys and its platform variants. */
+export type HashedKey = 'em' | 'em_google' | 'em_reddit' | 'ph' | 'ph_e164' | 'fn' | 'ln' | 'ge' | 'db' | 'ct' | 'st' | 'zp' | 'country' | 'external_id';
 
-/** `track()` prop carrying the raw value → identity key. */
+/** Variants (docs/CONTRACT.md, relay/src/contract/event.ts): a second hash of the same input, normalized one platform's way. */
+const VARIANTS: readonly string[] = ['em_google', 'em_reddit', 'ph_e164'];
+
+/** `track()` prop carrying the raw value → identity key (a prop may feed several keys). */
 export const PII_PROPS: ReadonlyArray<[string, HashedKey]> = [
   ['email', 'em'],
+  ['email', 'em_google'],
+  ['email', 'em_reddit'],
   ['phone', 'ph'],
+  ['phone', 'ph_e164'],
   ['first_name', 'fn'],
   ['last_name', 'ln'],
   ['gender', 'ge'],
@@ -72,8 +78,21 @@ export function normalize(key: HashedKey, raw: string, opts: NormalizeOptions = 
       const v = value.toLowerCase();
       return v.indexOf('@') >= 0 ? v : '';
     }
+    case 'em_google':
+    case 'em_reddit': {
+      // Google: dots and "+tag" go from the local part of gmail.com / googlemail.com only; Reddit: from every domain.
+      const v = normalize('em', value);
+      const at = v.lastIndexOf('@');
+      if (key === 'em_google' && !/^(gmail|googlemail)\.com$/.test(v.slice(at + 1))) return v;
+      const local = v.slice(0, at).replace(/\+.*$/, '').replace(/\./g, '');
+      return local ? local + v.slice(at) : '';
+    }
     case 'ph':
       return normalizePhone(value, opts.callingCode);
+    case 'ph_e164': {
+      const v = normalizePhone(value, opts.callingCode);
+      return v && '+' + v;
+    }
     case 'fn':
     case 'ln':
     case 'ct':
@@ -120,23 +139,24 @@ export async function hashIdentity(props: TrackProps, callingCode?: string): Pro
     const pre = key === prop ? undefined : props[key];
     if (pre !== undefined) {
       if (typeof pre === 'string' && SHA256_HEX.test(pre.toLowerCase())) identity[key] = pre.toLowerCase();
-      else warn(`"${key}" must be a SHA-256 hex digest; pass the raw value as "${prop}" to have it hashed.`);
+      else warn(`"${key}" must be a SHA-256 hex digest (pass the raw value as "${prop}"): ignored.`);
     }
     const raw = props[prop];
     if (raw === undefined || raw === null || raw === '') continue;
     if (typeof raw !== 'string' && typeof raw !== 'number') {
-      warn(`"${prop}" must be a string; it was ignored.`);
+      warn(`"${prop}" must be a string: ignored.`);
       continue;
     }
     const normalized = normalize(key, String(raw), { callingCode, country });
     if (!normalized) {
+      if (VARIANTS.includes(key)) continue; // the base key already warned
       warn(
         key === 'ph' && !callingCode
-          ? '"phone" needs an international number (+…) or LayerSyncConfig.default_calling_code; it was ignored.'
-          : `"${prop}" does not look valid; it was ignored.`,
+          ? '"phone" needs +<country code> or LayerSyncConfig.default_calling_code: ignored.'
+          : `"${prop}" does not look valid: ignored.`,
       );
     } else if (!subtle) {
-      warn(`"${prop}" was dropped: hashing needs a secure (HTTPS) page.`);
+      if (!VARIANTS.includes(key)) warn(`"${prop}" ignored: hashing needs a secure (HTTPS) page.`);
     } else {
       identity[key] = await sha256Hex(normalized);
     }

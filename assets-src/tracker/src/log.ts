@@ -1,6 +1,6 @@
 /** Console output for site developers: bad input is always reported, never thrown. */
 export function warn(...args: unknown[]): void {
-  if (typeof console !== 'undefined') console.warn('[LayerSync]', ...args);
+  console.warn('[LayerSync]', ...args);
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * Drains the queue: one request in flight at a time per tab, exponential backoff with jitter
- * after a retryable failure, and a last flush when the page is hidden or left.
+ * Drains the queue: one request in flight at a time across all tabs of the origin (lock.ts),
+ * batches, exponential backoff with jitter after a retryable failure, and a last flush when the
+ * page is hidden or left. Resends are idempotent: the event id is the dedup key everywhere.
  */
 import { debug } from './log';
+import { type Stamps, withLock } from './lock';
 import type { EventQueue } from './queue';
 import { KEEPALIVE_MAX_BYTES, beacon, byteLength, encodeBatch, send } from './transport';
 import type { BrowserEvent } from './types';
@@ -10,6 +12,8 @@ import type { BrowserEvent } from './types';
 export const MAX_BATCH_EVENTS = 25;
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 5 * 60 * 1000;
+/** How long an event sent outside the lock (page exit) is left to that request before another tab may resend it. */
+export const IN_FLIGHT_MS = 30000;
 
 export interface Sender {
   /** Sends what is queued, unless a backoff is running (`force` ignores it). */
@@ -39,61 +43,76 @@ export function batches(events: readonly BrowserEvent[]): BrowserEvent[][] {
   return out;
 }
 
-export function createSender(endpoint: string, queue: EventQueue): Sender {
-  const inFlight = new Set<string>();
+export function createSender(win: Window, endpoint: string, queue: EventQueue, inFlight: Stamps): Sender {
   let busy = false;
   let attempt = 0;
   let retryAt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const unsent = (): BrowserEvent[] => queue.read().filter((e) => !inFlight.has(e.event_id));
-  const claim = (events: BrowserEvent[]): void => events.forEach((e) => inFlight.add(e.event_id));
-  const release = (events: BrowserEvent[]): void => events.forEach((e) => inFlight.delete(e.event_id));
+  const later = (delay: number): void => {
+    // Whole milliseconds: timers round, and a timer firing a fraction early would find the backoff still running.
+    delay = Math.ceil(delay);
+    if (__LAYERSYNC_DEBUG__) debug(`sending again in ${delay} ms`);
+    retryAt = Date.now() + delay;
+    clearTimeout(timer);
+    timer = setTimeout(() => void flush(), delay);
+  };
 
-  const flush = async (force = false): Promise<void> => {
-    if (!endpoint) return;
-    if (busy) return; // the running send continues with whatever was queued meanwhile
-    if (!force && Date.now() < retryAt) return;
+  /** One batch under the lock. Resolves true when more may be sent right away. */
+  const sendOne = async (): Promise<boolean> => {
+    // Read inside the lock: another tab may have sent (and removed) these events meanwhile.
     const batch = batches(unsent())[0];
-    if (!batch) return;
-    busy = true;
-    claim(batch);
+    if (!batch) return false;
+    const ids = batch.map((e) => e.event_id);
+    // Stamped so that a tab leaving meanwhile does not put the same events in its exit flush.
+    inFlight.add(ids, IN_FLIGHT_MS);
     const result = await send(endpoint, batch);
-    release(batch);
-    busy = false;
     if ('done' in result) queue.remove(result.done);
+    inFlight.remove(ids);
     // A failed request, or an answer that left some events unsettled: try again later, not now.
     if ('retry' in result || result.done.length < batch.length) {
-      const delay = backoffDelay(attempt++, 'retry' in result ? result.retryAfterMs : undefined);
-      if (__LAYERSYNC_DEBUG__) debug(`retrying in ${Math.round(delay)} ms`);
-      retryAt = Date.now() + delay;
-      clearTimeout(timer);
-      timer = setTimeout(() => void flush(), delay);
-      return;
+      later(backoffDelay(attempt++, 'retry' in result ? result.retryAfterMs : undefined));
+      return false;
     }
-    if (__LAYERSYNC_DEBUG__) debug(`sent ${batch.length} event(s)`);
+    if (__LAYERSYNC_DEBUG__) debug(`sent ${ids.length} event(s)`);
     attempt = 0;
     retryAt = 0;
-    // More may have been queued meanwhile, or the batch cap left some behind.
-    if (unsent().length) await flush();
+    return true;
+  };
+
+  const flush = async (force = false): Promise<void> => {
+    if (!endpoint || busy || (!force && Date.now() < retryAt)) return;
+    // Offline: the 'online' event brings us back; no point burning backoff steps.
+    if (win.navigator.onLine === false || !unsent().length) return;
+    busy = true;
+    let more = false;
+    const ran = await withLock(win, async () => {
+      more = await sendOne();
+    }).catch(() => false);
+    busy = false;
+    if (!ran) later(500 + Math.random() * 1000); // another tab holds the lease: it sends the shared queue
+    else if (more) await flush(); // queued meanwhile, or left behind by the batch cap
   };
 
   const flushOnHide = (): void => {
     if (!endpoint) return;
     const keepalive = typeof fetch === 'function' && typeof Request !== 'undefined' && 'keepalive' in Request.prototype;
     for (const batch of batches(unsent())) {
-      claim(batch);
+      const ids = batch.map((e) => e.event_id);
+      // Outside the lock (the page is going away): stamp the ids so other tabs leave them alone.
+      inFlight.add(ids, IN_FLIGHT_MS);
       if (keepalive) {
         // If the page survives (tab switch), the answer is handled like any other send.
         void send(endpoint, batch).then((result) => {
-          release(batch);
           if ('done' in result) queue.remove(result.done);
+          inFlight.remove(ids);
         });
       } else if (!beacon(endpoint, batch)) {
-        release(batch);
+        inFlight.remove(ids);
       }
-      // A beacon's answer is never seen: its events stay queued and are sent again on the next
-      // page, where the event id makes the copy a harmless duplicate.
+      // A beacon's answer is never seen: its events stay queued and are sent again after
+      // IN_FLIGHT_MS, by this page or the next, where the event id makes the copy a duplicate.
     }
   };
 

@@ -28,6 +28,7 @@ export function encodeBatch(events: readonly BrowserEvent[]): string {
   return JSON.stringify({ events });
 }
 
+/** UTF-8 length (TextEncoder: pure computation, where a Blob would be a round trip to the browser). */
 export const byteLength = (s: string): number => new TextEncoder().encode(s).length;
 
 /**
@@ -40,7 +41,7 @@ export function settle(events: readonly BrowserEvent[], status: number, body: un
   if (!Array.isArray(results)) {
     if (status >= 300) {
       const message = body && typeof body === 'object' ? (body as { message?: unknown }).message : undefined;
-      warn(`the events route answered ${status}${message ? `: ${String(message)}` : ''}; ${events.length} event(s) dropped.`);
+      warn(`events route: ${status} ${message || ''}; ${events.length} event(s) dropped.`);
     }
     return events.map((e) => e.event_id);
   }
@@ -48,7 +49,7 @@ export function settle(events: readonly BrowserEvent[], status: number, body: un
   for (const row of results as ResultRow[]) {
     const event = typeof row.event_id === 'string' ? events.find((e) => e.event_id === row.event_id) : events[row.index ?? -1];
     if (!event || !FINAL_STATUSES.includes(String(row.status))) continue;
-    if (row.status === 'rejected') warn(`event ${event.event_id} (${event.event_name}) was rejected: ${row.reason ?? 'no reason given'}`);
+    if (row.status === 'rejected') warn(`event ${event.event_id} (${event.event_name}) rejected: ${row.reason}`);
     done.push(event.event_id);
   }
   return done;

@@ -21,6 +21,7 @@ export function uuidv7(now: number = Date.now()): string {
   b[6] = 0x70 | (counter >> 8);
   b[7] = counter & 0xff;
   b[8] = 0x80 | (b[8]! & 0x3f);
-  const hex = Array.from(b, (x) => (x + 0x100).toString(16).slice(1)).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return Array.from(b, (x) => (x + 0x100).toString(16).slice(1))
+    .join('')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 }

@@ -56,8 +56,12 @@ export function unloadTrackers(): void {
 
 /** A fresh page: empty globals, the given config and (optionally) stub calls made before load. */
 export function loadTracker(opts: { config?: unknown; stubCalls?: Array<[string, unknown[]]>; keepStorage?: boolean } = {}): LayerSyncApi {
-  if (!opts.keepStorage) localStorage.clear();
-  window.LayerSyncConfig = opts.config ?? { endpoint: ENDPOINT };
+  if (!opts.keepStorage) {
+    localStorage.clear();
+    clearCookies();
+  }
+  // Automatic page views are tested on their own; elsewhere they would only add to every count.
+  window.LayerSyncConfig = { page_view: false, ...((opts.config as object | undefined) ?? { endpoint: ENDPOINT }) };
   delete window.LayerSync;
   if (opts.stubCalls) {
     // The snippet the plugin prints (see README in install.ts), then calls made before load.
@@ -78,6 +82,8 @@ export function loadTracker(opts: { config?: unknown; stubCalls?: Array<[string,
     });
   }
   const api = install(window);
+  // The tracker's start-up work runs in tasks after the script's own (see install.ts).
+  if (vi.isFakeTimers()) vi.advanceTimersByTime(0);
   vi.mocked(window.addEventListener).mockRestore();
   vi.mocked(document.addEventListener).mockRestore();
   return api;
@@ -101,4 +107,37 @@ export async function settle(): Promise<void> {
     await new Promise((r) => setImmediate(r));
     await vi.advanceTimersByTimeAsync(0);
   } while (performance.now() < until);
+}
+
+/**
+ * `navigator.locks` as browsers implement its exclusive mode: requests for one name run one after
+ * the other, in request order. `held` lists the names currently held.
+ */
+export function installWebLocks(): { held: string[] } {
+  const tails = new Map<string, Promise<unknown>>();
+  const held: string[] = [];
+  const locks = {
+    request(name: string, cb: (lock: { name: string }) => Promise<unknown>) {
+      const run = (tails.get(name) ?? Promise.resolve()).then(async () => {
+        held.push(name);
+        try {
+          return await cb({ name });
+        } finally {
+          held.splice(held.indexOf(name), 1);
+        }
+      });
+      tails.set(name, run.catch(() => undefined));
+      return run;
+    },
+  };
+  Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+  return { held };
+}
+
+/** Expires every cookie the page can see. */
+export function clearCookies(): void {
+  for (const c of document.cookie.split(';')) {
+    const name = c.split('=')[0]!.trim();
+    if (name) document.cookie = `${name}=; path=/; max-age=-1`;
+  }
 }

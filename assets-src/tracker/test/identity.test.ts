@@ -35,7 +35,7 @@ describe('sha256Hex', () => {
 describe('hashIdentity', () => {
   it('hashes the trimmed, lowercased email', async () => {
     const identity = await hashIdentity({ email: ' Jane.Doe@Example.com ' });
-    expect(identity).toEqual({ em: sha256('jane.doe@example.com') });
+    expect(identity).toEqual({ em: sha256('jane.doe@example.com'), em_google: sha256('jane.doe@example.com'), em_reddit: sha256('janedoe@example.com') });
     expect(identity.em).toMatch(/^[a-f0-9]{64}$/);
   });
 
@@ -59,7 +59,10 @@ describe('hashIdentity', () => {
     );
     expect(identity).toEqual({
       em: sha256('a@b.co'),
+      em_google: sha256('a@b.co'),
+      em_reddit: sha256('a@b.co'),
       ph: sha256('16505551212'),
+      ph_e164: sha256('+16505551212'),
       fn: sha256('valéry'),
       ln: sha256('obriensmith'),
       ge: sha256('f'),
@@ -77,6 +80,7 @@ describe('hashIdentity', () => {
     expect(await hashIdentity({ zip: 10115, phone: '+49 151 12345678', external_id: 42 })).toEqual({
       zp: sha256('10115'),
       ph: sha256('4915112345678'),
+      ph_e164: sha256('+4915112345678'),
       external_id: sha256('42'),
     });
   });
@@ -100,7 +104,7 @@ describe('hashIdentity', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(await hashIdentity({ phone: '030 1234567' })).toEqual({});
     expect(String(warn.mock.calls[0])).toContain('default_calling_code');
-    expect(await hashIdentity({ phone: '030 1234567' }, '49')).toEqual({ ph: sha256('49301234567') });
+    expect(await hashIdentity({ phone: '030 1234567' }, '49')).toEqual({ ph: sha256('49301234567'), ph_e164: sha256('+49301234567') });
   });
 
   it('passes through identity keys that are already SHA-256 digests, and only those', async () => {
@@ -132,5 +136,32 @@ describe('phone normalization', () => {
     expect(normalize('ph', '+1 555', { callingCode: '1' })).toBe('');
     expect(normalize('ph', '+1234567890123456', { callingCode: '1' })).toBe('');
     expect(normalize('ph', '000', { callingCode: '1' })).toBe('');
+  });
+});
+
+describe('platform variants (em_google, em_reddit, ph_e164)', () => {
+  it('hashes each variant of one email and phone from the same raw value', async () => {
+    const identity = await hashIdentity({ email: ' Cloudy.SanFrancisco+Shopping@GMAIL.com ', phone: '+44 (0)20 7946 0958' });
+    expect(identity).toEqual({
+      em: sha256('cloudy.sanfrancisco+shopping@gmail.com'),
+      em_google: sha256('cloudysanfrancisco@gmail.com'),
+      em_reddit: sha256('cloudysanfrancisco@gmail.com'),
+      ph: sha256('442079460958'),
+      ph_e164: sha256('+442079460958'),
+    });
+  });
+
+  it('keeps dots and tags for Google outside gmail.com but not for Reddit', async () => {
+    const identity = await hashIdentity({ email: 'user.name+NYC@Example.com' });
+    expect(identity.em_google).toBe(sha256('user.name+nyc@example.com'));
+    expect(identity.em_reddit).toBe(sha256('username@example.com'));
+  });
+
+  it('accepts pre-hashed variants and warns once (not per variant) for an unusable value', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const digest = sha256('x');
+    expect(await hashIdentity({ em_google: digest, ph_e164: digest.toUpperCase() })).toEqual({ em_google: digest, ph_e164: digest });
+    expect(await hashIdentity({ email: 'nope' })).toEqual({});
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 });
