@@ -74,7 +74,11 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     dedupWindowSeconds: config.dedupWindowSeconds,
     rateLimit: { eventsPerSecond: config.rateLimitEventsPerSecond, burst: config.rateLimitBurst },
   });
-  await fastify.register(adminRoutes, { adminToken: config.adminToken, baseUrls: destinationBaseUrls(config) });
+  await fastify.register(adminRoutes, {
+    adminToken: config.adminToken,
+    baseUrls: destinationBaseUrls(config),
+    signatureToleranceSeconds: config.signatureToleranceSeconds,
+  });
 }
 
 const relayApp = fp(app, { name: 'layersync-relay' });

@@ -73,6 +73,7 @@ function responses(route: AnyRoute): Json {
   }
   const errors: Record<number, string> = { ...ERROR_TEXT, ...route.errors };
   if (route.body) errors[415] = 'The body is not a JSON object.';
+  if (route.operatorOnly) errors[403] = 'Signed by a site: only the operator (admin token) may do this.';
   for (const [status, description] of Object.entries(errors)) {
     out[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   }
@@ -113,15 +114,27 @@ function build(routes: readonly AnyRoute[], info: { version: string }, schemas: 
       description:
         'Operate a LayerSync relay: sites and their signing secrets, destinations (platform connections) with masked credentials, ' +
         'events with their deliveries and dedup decisions, statistics, replays within each platform\'s window, privacy deletion and ' +
-        'streaming exports. Enabled by LAYERSYNC_ADMIN_TOKEN; send it as a bearer token. Secrets are never returned, only masked (••••abcd).',
+        'streaming exports. Enabled by LAYERSYNC_ADMIN_TOKEN; send it as a bearer token. Secrets are never returned, only masked (••••abcd). ' +
+        'A site may also call it with requests signed by its own secret exactly like ingest (X-LayerSync-Site, -Request-Id, -Timestamp, ' +
+        '-Signature; docs/CONTRACT.md, "Admin API for a site"): it then sees and changes only its own data, and relay-wide operations answer 403.',
       license: { name: 'GPL-2.0-or-later', identifier: 'GPL-2.0-or-later' },
     },
     servers: [{ url: 'http://127.0.0.1:8787', description: 'A relay with the default LAYERSYNC_HOST and LAYERSYNC_PORT' }],
-    security: [{ adminToken: [] }],
+    security: [{ adminToken: [] }, { siteSignature: [] }],
     tags,
     paths,
     components: {
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The relay\'s LAYERSYNC_ADMIN_TOKEN.' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The relay\'s LAYERSYNC_ADMIN_TOKEN.' },
+        siteSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-LayerSync-Signature',
+          description:
+            'v1=HMAC-SHA256(site secret, "{request_id}.{timestamp}.{raw body, empty for GET}") with X-LayerSync-Site, X-LayerSync-Request-Id ' +
+            'and X-LayerSync-Timestamp, as for ingest. Limits the caller to its own site.',
+        },
+      },
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
     },
   };

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { describeIssues } from '../ingest/issues.js';
+import { scopeOf, type AdminScope } from '../routes/auth.js';
 import { AdminError, issuesOf } from './service.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -40,6 +41,8 @@ export interface HandlerContext<P, Q, B> {
   reply: FastifyReply;
   /** Who asks: the X-LayerSync-Actor header, else "admin-api" (recorded by replays and privacy deletes). */
   actor: string;
+  /** Operator (admin token) or one site (signed with its secret): handlers restrict a site to its own data. */
+  scope: AdminScope;
 }
 
 export interface RouteSpec<
@@ -61,6 +64,8 @@ export interface RouteSpec<
   responses: R;
   /** Error statuses besides 400 and 401, with what they mean. */
   errors?: Record<number, string>;
+  /** Refused (403) to site-signed callers: relay-wide operations such as creating sites or rotating secrets. */
+  operatorOnly?: boolean;
   /** Shown in a 400's message after the problems, e.g. "use ?limit=1-500". */
   queryHint?: string;
   handler(ctx: HandlerContext<Infer<P>, Infer<Q>, Infer<B>>): Promise<RouteResult<R>>;
@@ -103,7 +108,11 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
       url: route.path.replace(/\{(\w+)\}/g, ':$1'),
       handler: async (req, reply) => {
         let result: { status: number; body?: unknown; stream?: Readable; contentType?: string; filename?: string };
+        const scope = scopeOf(req);
         try {
+          if (route.operatorOnly && scope.kind === 'site') {
+            throw new AdminError(403, 'operator_only', `${route.summary.toLowerCase()} is for the relay's operator (admin token), not for a site`);
+          }
           const params = parseInput(route.params, req.params, 'invalid_params');
           const query = parseInput(route.query, req.query, 'invalid_query', route.queryHint);
           if (route.body && req.body === undefined) {
@@ -114,8 +123,10 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
           }
           const body = parseInput(route.body, req.body, 'invalid_body');
           const header = req.headers['x-layersync-actor'];
-          const actor = typeof header === 'string' && ACTOR.test(header) ? header : 'admin-api';
-          result = await route.handler({ params, query, body, req, reply, actor });
+          const named = typeof header === 'string' && ACTOR.test(header) ? header : undefined;
+          // A site's requests are recorded as the site (and whoever it says acted), never as the operator.
+          const actor = scope.kind === 'site' ? `site:${scope.siteId}${named ? ` (${named})` : ''}` : (named ?? 'admin-api');
+          result = await route.handler({ params, query, body, req, reply, actor, scope });
         } catch (err) {
           if (err instanceof AdminError) return fail(reply, err);
           throw err;

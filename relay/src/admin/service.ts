@@ -728,8 +728,14 @@ export class AdminService {
     };
   }
 
-  async listReplays(limit: number): Promise<Array<Out<typeof replaySchema>>> {
-    return (await this.store.listReplays(limit)).map(replayJson);
+  /**
+   * Recorded replays, newest first. With `siteId`, only replays that named that site (every
+   * replay a site asks for does); looks through the most recent 5000.
+   */
+  async listReplays(limit: number, siteId?: string): Promise<Array<Out<typeof replaySchema>>> {
+    if (siteId === undefined) return (await this.store.listReplays(limit)).map(replayJson);
+    const recent = await this.store.listReplays(5000);
+    return recent.filter((r) => (r.params as { site_id?: unknown }).site_id === siteId).slice(0, limit).map(replayJson);
   }
 
   // ── Privacy ──

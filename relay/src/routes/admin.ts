@@ -5,12 +5,12 @@
  * returned: destination credentials and site secrets appear masked (••••abcd), and the response
  * schemas drop anything they do not name.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { buildOpenApiDocument } from '../admin/openapi.js';
 import { created, defineRoute, ok, registerRoutes, type AnyRoute } from '../admin/route-spec.js';
 import * as s from '../admin/schemas.js';
-import { AdminService } from '../admin/service.js';
+import { AdminError, AdminService } from '../admin/service.js';
 import { parseTimeInput } from '../admin/time.js';
 import type { DestinationSlug } from '../destinations/types.js';
 import { eventMapOverridesSchema } from '../pipeline/event-map.js';
@@ -18,12 +18,16 @@ import { sitePolicySchema } from '../pipeline/policy.js';
 import { exportStream } from '../export/stream.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { VaultError } from '../vault/cipher.js';
-import { bearerGuard } from './auth.js';
+import { bearerGuard, setScope, type AdminScope } from './auth.js';
+import { looksSiteSigned, verifySiteRequest } from './site-auth.js';
+import { RELAY_VERSION } from '../version.js';
 
 export interface AdminRouteOptions {
   adminToken: string | undefined;
   /** API origin overrides per destination, for connection tests. */
   baseUrls?: Partial<Record<DestinationSlug, string>>;
+  /** Clock tolerance of site-signed requests, as for ingest (default 300 s). */
+  signatureToleranceSeconds?: number;
 }
 
 /** Version of the admin API document (not of the relay). */
@@ -32,6 +36,27 @@ export const ADMIN_API_VERSION = '1.0.0';
 const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, schema });
 const NOT_FOUND = { 404: 'No such site, destination or event.' };
 const EVENTS_HINT = 'use ?limit=1-500&site=<site id>';
+
+/**
+ * The site a request may act on. The operator may name any site (or none: every site); a
+ * site-signed caller always acts on its own, and naming another is refused.
+ */
+function siteFor(scope: AdminScope, requested: string | undefined): string | undefined {
+  if (scope.kind === 'operator') return requested;
+  if (requested !== undefined && requested !== scope.siteId) {
+    throw new AdminError(403, 'forbidden_site', `requests signed by site "${scope.siteId}" may only read and change that site's data, not site "${requested}"`);
+  }
+  return scope.siteId;
+}
+
+/** Refuses a site-signed caller a destination of another site, as if it did not exist. */
+async function ownDestination(service: AdminService, scope: AdminScope, id: number): Promise<void> {
+  if (scope.kind === 'operator') return;
+  const d = await service.getDestination(id);
+  if (d.site_id !== scope.siteId) {
+    throw new AdminError(404, 'not_found', `no destination with id ${id}; list this site's destinations with GET /v1/admin/destinations`);
+  }
+}
 
 /**
  * The admin routes. `svc` gives the service for a request; the OpenAPI generator passes one that
@@ -56,8 +81,12 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       operationId: 'listSites',
       tag: 'sites',
       summary: 'List sites with masked secrets',
+      description: 'A site-signed request sees only its own site.',
       responses: { 200: json('Every site.', s.listOf('sites', s.siteSchema)) },
-      handler: async () => ok({ sites: await svc().listSites() }),
+      handler: async ({ scope }) => {
+        const own = siteFor(scope, undefined);
+        return ok({ sites: own === undefined ? await svc().listSites() : [await svc().getSite(own)] });
+      },
     }),
     defineRoute({
       method: 'POST',
@@ -67,6 +96,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       summary: 'Create a site',
       description: 'Creates a site allowed to send signed events. Without `secret` the relay generates one and returns it this once.',
       body: s.siteCreateBody,
+      operatorOnly: true,
       responses: { 201: json('Created.', s.siteWithSecretSchema) },
       errors: { 409: 'The site exists already.' },
       handler: async ({ body }) => created(await svc().createSite(body)),
@@ -80,7 +110,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       params: s.siteParams,
       responses: { 200: json('The site.', s.siteSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().getSite(params.site_id)),
+      handler: async ({ params, scope }) => ok(await svc().getSite(siteFor(scope, params.site_id)!)),
     }),
     defineRoute({
       method: 'POST',
@@ -93,6 +123,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
         'Retire the old one with retire-secret once every sender signs with the new one.',
       params: s.siteParams,
       body: s.siteRotateBody,
+      operatorOnly: true,
       responses: { 200: json('Rotated; `secret` is the new secret when the relay generated it (shown once).', s.siteWithSecretSchema) },
       errors: { ...NOT_FOUND, 409: 'The given secret is already active.' },
       handler: async ({ params, body }) => ok(await svc().rotateSiteSecret(params.site_id, body)),
@@ -105,6 +136,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       summary: 'End a secret rotation',
       description: 'Stops accepting the previous secret; only the current one stays valid.',
       params: s.siteParams,
+      operatorOnly: true,
       responses: { 200: json('The site, with one secret.', s.siteSchema) },
       errors: { ...NOT_FOUND, 409: 'The site is not rotating (one secret only).' },
       handler: async ({ params }) => ok(await svc().retireSiteSecret(params.site_id)),
@@ -120,7 +152,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       params: s.siteParams,
       responses: { 200: json('The policy (defaults filled in).', sitePolicySchema) },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().getSitePolicy(params.site_id)),
+      handler: async ({ params, scope }) => ok(await svc().getSitePolicy(siteFor(scope, params.site_id)!)),
     }),
     defineRoute({
       method: 'PUT',
@@ -133,7 +165,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: sitePolicySchema,
       responses: { 200: json('The stored policy.', sitePolicySchema) },
       errors: NOT_FOUND,
-      handler: async ({ params, body }) => ok(await svc().setSitePolicy(params.site_id, body)),
+      handler: async ({ params, body, scope }) => ok(await svc().setSitePolicy(siteFor(scope, params.site_id)!, body)),
     }),
 
     // ── Destinations ──
@@ -156,7 +188,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       query: s.destinationListQuery,
       responses: { 200: json('The destinations.', s.listOf('destinations', s.destinationSchema)) },
       errors: NOT_FOUND,
-      handler: async ({ query }) => ok({ destinations: await svc().listDestinations(query) }),
+      handler: async ({ query, scope }) => ok({ destinations: await svc().listDestinations({ ...query, site: siteFor(scope, query.site) }) }),
     }),
     defineRoute({
       method: 'POST',
@@ -168,7 +200,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: s.destinationCreateBody,
       responses: { 201: json('Created.', s.destinationSchema) },
       errors: { ...NOT_FOUND, 409: 'The site is already connected to this destination.' },
-      handler: async ({ body }) => created(await svc().createDestination(body)),
+      handler: async ({ body, scope }) => created(await svc().createDestination({ ...body, site_id: siteFor(scope, body.site_id)! })),
     }),
     defineRoute({
       method: 'GET',
@@ -179,7 +211,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       params: s.destinationParams,
       responses: { 200: json('The destination.', s.destinationSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().getDestination(params.id)),
+      handler: async ({ params, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().getDestination(params.id));
+      },
     }),
     defineRoute({
       method: 'PATCH',
@@ -192,7 +227,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: s.destinationPatchBody,
       responses: { 200: json('The destination.', s.destinationSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params, body }) => ok(await svc().updateDestination(params.id, body)),
+      handler: async ({ params, body, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().updateDestination(params.id, body));
+      },
     }),
     defineRoute({
       method: 'DELETE',
@@ -205,7 +243,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
         200: json('Deleted.', z.object({ deleted: z.object({ destination: z.number().int(), deliveries: z.number().int() }) })),
       },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().deleteDestination(params.id)),
+      handler: async ({ params, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().deleteDestination(params.id));
+      },
     }),
     ...(['enable', 'disable'] as const).map((action) =>
       defineRoute({
@@ -217,7 +258,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
         params: s.destinationParams,
         responses: { 200: json('The destination.', s.destinationSchema) },
         errors: NOT_FOUND,
-        handler: async ({ params }) => ok(await svc().updateDestination(params.id, { enabled: action === 'enable' })),
+        handler: async ({ params, scope }) => {
+          await ownDestination(svc(), scope, params.id);
+          return ok(await svc().updateDestination(params.id, { enabled: action === 'enable' }));
+        },
       }),
     ),
     defineRoute({
@@ -230,7 +274,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: z.object({ mode: s.modeSchema }).strict(),
       responses: { 200: json('The destination.', s.destinationSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params, body }) => ok(await svc().updateDestination(params.id, { mode: body.mode })),
+      handler: async ({ params, body, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().updateDestination(params.id, { mode: body.mode }));
+      },
     }),
     defineRoute({
       method: 'PUT',
@@ -245,7 +292,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: z.object({ event_map: eventMapOverridesSchema.nullable() }).strict(),
       responses: { 200: json('The destination.', s.destinationSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params, body }) => ok(await svc().setEventMap(params.id, body.event_map)),
+      handler: async ({ params, body, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().setEventMap(params.id, body.event_map));
+      },
     }),
     defineRoute({
       method: 'POST',
@@ -257,7 +307,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       params: s.destinationParams,
       responses: { 200: json('The diagnosis (ok or not: this call itself succeeded).', s.diagnosisSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().testDestination(params.id)),
+      handler: async ({ params, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().testDestination(params.id));
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -269,7 +322,10 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       query: s.destinationStatsQuery,
       responses: { 200: json('Counts by status, success rate, latency percentiles and chart buckets.', s.destinationStatsSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params, query }) => ok(await svc().destinationStats(params.id, query)),
+      handler: async ({ params, query, scope }) => {
+        await ownDestination(svc(), scope, params.id);
+        return ok(await svc().destinationStats(params.id, query));
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -280,7 +336,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       query: s.statsQuery,
       responses: { 200: json('One entry per destination.', s.listOf('destinations', s.destinationStatsSchema)) },
       errors: NOT_FOUND,
-      handler: async ({ query }) => ok({ destinations: await svc().stats(query) }),
+      handler: async ({ query, scope }) => ok({ destinations: await svc().stats({ ...query, site: siteFor(scope, query.site) }) }),
     }),
 
     // ── Events and deliveries ──
@@ -298,7 +354,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
           z.object({ events: z.array(s.eventSchema), next_cursor: z.string().optional().describe('Present when there are more events.') }),
         ),
       },
-      handler: async ({ query }) => ok(await svc().searchEvents(query)),
+      handler: async ({ query, scope }) => ok(await svc().searchEvents({ ...query, site: siteFor(scope, query.site) })),
     }),
     defineRoute({
       method: 'GET',
@@ -309,7 +365,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       params: s.eventParams,
       responses: { 200: json('The event.', s.eventSchema) },
       errors: NOT_FOUND,
-      handler: async ({ params }) => ok(await svc().getEvent(params.site_id, params.event_id)),
+      handler: async ({ params, scope }) => ok(await svc().getEvent(siteFor(scope, params.site_id)!, params.event_id)),
     }),
     defineRoute({
       method: 'GET',
@@ -321,7 +377,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       responses: {
         200: json('A page of deliveries (without payloads).', z.object({ deliveries: z.array(s.deliveryRowSchema), next_cursor: z.string().optional().describe('Present when there are more deliveries.') })),
       },
-      handler: async ({ query }) => ok(await svc().listDeliveries(query)),
+      handler: async ({ query, scope }) => ok(await svc().listDeliveries({ ...query, site: siteFor(scope, query.site) })),
     }),
 
     // ── Replay ──
@@ -340,7 +396,12 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
         404: 'No such event, site or destination, or no delivery to replay.',
         422: 'Refused: every matching delivery is too old for its platform (replay_refused), or too many match (too_many).',
       },
-      handler: async ({ body, actor }) => created(await svc().replay(body, body.requested_by ?? actor)),
+      handler: async ({ body, actor, scope }) => {
+        if (body.destination_id !== undefined) await ownDestination(svc(), scope, body.destination_id);
+        // A site cannot choose who is recorded: the actor names the site.
+        const by = scope.kind === 'site' ? actor : (body.requested_by ?? actor);
+        return created(await svc().replay({ ...body, site_id: siteFor(scope, body.site_id) }, by));
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -350,7 +411,7 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       summary: 'Recorded replays, newest first',
       query: s.replaysQuery,
       responses: { 200: json('The replays.', s.listOf('replays', s.replaySchema)) },
-      handler: async ({ query }) => ok({ replays: await svc().listReplays(query.limit) }),
+      handler: async ({ query, scope }) => ok({ replays: await svc().listReplays(query.limit, siteFor(scope, undefined)) }),
     }),
 
     // ── Privacy ──
@@ -366,7 +427,8 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
       body: s.privacyDeleteBody,
       responses: { 200: json('What was deleted.', s.privacyDeleteResultSchema) },
       errors: NOT_FOUND,
-      handler: async ({ body, actor }) => ok(await svc().privacyDelete(body, body.requested_by ?? actor)),
+      handler: async ({ body, actor, scope }) =>
+        ok(await svc().privacyDelete({ ...body, site_id: siteFor(scope, body.site_id) }, scope.kind === 'site' ? actor : (body.requested_by ?? actor))),
     }),
 
     // ── Export ──
@@ -387,13 +449,14 @@ export function adminRouteList(svc: () => AdminService): AnyRoute[] {
           stream: { 'text/csv': 'CSV with a header row.', 'application/x-ndjson': 'One JSON object per line.' },
         },
       },
-      handler: async ({ params, query, req }) => {
+      handler: async ({ params, query, req, scope }) => {
         const service = svc();
+        const site = siteFor(scope, query.site);
         const now = service.clockNow();
         const since = query.since === undefined ? undefined : parseTimeInput(query.since, now);
         const until = query.until === undefined ? undefined : parseTimeInput(query.until, now);
         const stream = exportStream(req.server.store, params.kind, query.format, {
-          siteId: query.site,
+          siteId: site,
           since,
           until,
           slug: query.destination,
@@ -423,13 +486,44 @@ export function adminOpenApiDocument(): Record<string, unknown> {
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions): Promise<void> {
-  app.addHook(
-    'onRequest',
-    bearerGuard({
-      token: opts.adminToken,
-      disabledMessage: 'the admin API is disabled; start the relay with LAYERSYNC_ADMIN_TOKEN set to enable it',
-    }),
-  );
+  const bearer = bearerGuard({
+    token: opts.adminToken,
+    disabledMessage: 'the admin API is disabled; start the relay with LAYERSYNC_ADMIN_TOKEN set to enable it',
+  });
+  const siteSigned = (req: FastifyRequest) => req.headers.authorization === undefined && looksSiteSigned(req.headers);
+  // A bearer token is checked at once; a site signature covers the body, so it is checked once
+  // the body is read (preValidation), and nothing is parsed before it is verified.
+  app.addHook('onRequest', async (req, reply) => {
+    if (siteSigned(req)) return;
+    return bearer(req, reply);
+  });
+
+  // Lets a connection test tell which relay answered (WordPress shows it).
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-layersync-relay-version', RELAY_VERSION);
+  });
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('preValidation', async (req, reply) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+    if (siteSigned(req)) {
+      const auth = await verifySiteRequest(app, req.headers, raw ?? Buffer.alloc(0), opts.signatureToleranceSeconds ?? 300);
+      if (!auth.ok) return reply.code(auth.error === 'replayed_request' ? 409 : 401).send({ error: auth.error, message: auth.message });
+      setScope(req, { kind: 'site', siteId: auth.siteId });
+    }
+    if (raw === undefined) return;
+    if (raw.length === 0) {
+      req.body = undefined;
+      return;
+    }
+    try {
+      // Own keys named __proto__ or constructor are dropped (prototype poisoning), as fastify's parser does.
+      req.body = JSON.parse(raw.toString('utf8'), (key, value: unknown) => (key === '__proto__' || key === 'constructor' ? undefined : value));
+    } catch (err) {
+      return reply.code(400).send({ error: 'invalid_body', message: `the body is not valid JSON (${(err as Error).message})` });
+    }
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

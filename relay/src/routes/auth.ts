@@ -33,3 +33,19 @@ export function bearerGuard(opts: GuardOptions) {
     }
   };
 }
+
+// ── Site-scoped admin access ──
+
+/** Who an admin request speaks for: the operator (admin token) or one site (signed with its secret). */
+export type AdminScope = { kind: 'operator' } | { kind: 'site'; siteId: string };
+
+const scopes = new WeakMap<FastifyRequest, AdminScope>();
+
+/** The scope the guard established for this request (operator when none was recorded). */
+export function scopeOf(req: FastifyRequest): AdminScope {
+  return scopes.get(req) ?? { kind: 'operator' };
+}
+
+export function setScope(req: FastifyRequest, scope: AdminScope): void {
+  scopes.set(req, scope);
+}

@@ -143,7 +143,10 @@ describe('admin API: OpenAPI document', () => {
     ]);
     expect(JSON.stringify(doc.paths['/v1/admin/destinations']!.post!.requestBody)).toContain('"enum":["meta","ga4","tiktok"');
     expect(Object.keys(doc.paths['/v1/admin/replays']!.post!.responses)).toEqual(['201', '400', '401', '404', '415', '422']);
-    expect(doc.components.securitySchemes).toEqual({ adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }) });
+    expect(doc.components.securitySchemes).toEqual({
+      adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      siteSignature: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-LayerSync-Signature' }),
+    });
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(['Error', 'Site', 'Destination', 'DestinationType', 'Event', 'Delivery', 'Decision', 'Replay', 'DestinationStats']),
     );
