@@ -103,6 +103,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     dbName: h.LAYERSYNC_DB_NAME!,
     siteId,
     pixelId,
+    metaToken,
     adminToken,
   };
   writeFileSync(STATE_FILE, JSON.stringify(stack, null, 2));

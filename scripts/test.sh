@@ -29,6 +29,7 @@ step "phpcs (WordPress)"     vendor/bin/phpcs -q
 step "phpstan"               vendor/bin/phpstan analyse --no-progress --memory-limit=1G
 step "vitest relay"          npm test --silent --workspace relay
 step "vitest tracker"        npm test --silent --workspace assets-src/tracker
+step "vitest admin"          npm test --silent --workspace assets-src/admin
 step "phpunit unit"          vendor/bin/phpunit --testsuite unit
 
 # Integration and e2e share one real WordPress (MariaDB + PHP server), started fresh.

@@ -20,6 +20,8 @@ export interface Stack {
   dbName: string;
   siteId: string;
   pixelId: string;
+  /** The Meta access token the fake accepts (and the relay's Meta connection was created with). */
+  metaToken: string;
   adminToken: string;
 }
 

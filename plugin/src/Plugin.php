@@ -10,16 +10,31 @@ declare( strict_types = 1 );
 namespace LayerSync;
 
 use LayerSync\Internal\Admin\AdminPage;
+use LayerSync\Internal\Admin\RelayAdminClient;
+use LayerSync\Internal\Admin\RelayProxyController;
+use LayerSync\Internal\Commerce\Integration as Commerce;
 use LayerSync\Internal\Event\EventRecorder;
 use LayerSync\Internal\Event\EventValidator;
+use LayerSync\Internal\Forms\BrowserHandoff;
+use LayerSync\Internal\Forms\FormsSettings;
+use LayerSync\Internal\Forms\LeadForms;
+use LayerSync\Internal\Forms\LeadRecorder;
 use LayerSync\Internal\Frontend;
+use LayerSync\Internal\Health\SiteHealth;
 use LayerSync\Internal\Identity\Hasher;
 use LayerSync\Internal\Outbox\DrainScheduler;
 use LayerSync\Internal\Outbox\Drainer;
 use LayerSync\Internal\Outbox\OutboxRepository;
 use LayerSync\Internal\Outbox\OutboxTable;
+use LayerSync\Internal\Privacy\ConsentApiRegistration;
+use LayerSync\Internal\Privacy\ConsentResolver;
+use LayerSync\Internal\Privacy\PersonalData;
+use LayerSync\Internal\Privacy\VisitorId;
 use LayerSync\Internal\Relay\RelayClient;
 use LayerSync\Internal\Rest\EventsController;
+use LayerSync\Internal\Rest\FormsController;
+use LayerSync\Internal\Rest\OutboxController;
+use LayerSync\Internal\Rest\RateLimiter;
 use LayerSync\Internal\Rest\SettingsController;
 use LayerSync\Internal\Settings;
 
@@ -81,6 +96,27 @@ final class Plugin {
 	private RelayClient $relay;
 
 	/**
+	 * Server-side consent and the site's privacy switches.
+	 *
+	 * @var ConsentResolver
+	 */
+	private ConsentResolver $consent;
+
+	/**
+	 * First-party visitor id.
+	 *
+	 * @var VisitorId
+	 */
+	private VisitorId $visitor;
+
+	/**
+	 * WooCommerce integration (inert without WooCommerce).
+	 *
+	 * @var Commerce
+	 */
+	private Commerce $commerce;
+
+	/**
 	 * Constructor: builds the object graph.
 	 *
 	 * @param string $plugin_file Main plugin file.
@@ -91,7 +127,10 @@ final class Plugin {
 		$this->scheduler = new DrainScheduler();
 		$this->outbox    = new OutboxRepository();
 		$this->relay     = new RelayClient( $this->settings );
-		$this->recorder  = new EventRecorder( $this->outbox, new EventValidator(), $this->scheduler );
+		$this->consent   = new ConsentResolver( $this->settings );
+		$this->visitor   = new VisitorId();
+		$this->recorder  = new EventRecorder( $this->outbox, new EventValidator(), $this->scheduler, $this->consent );
+		$this->commerce  = new Commerce( $this->recorder, $this->outbox, $this->settings, new ConsentResolver( $this->settings ) );
 	}
 
 	/**
@@ -126,9 +165,18 @@ final class Plugin {
 
 		$this->scheduler->register();
 		( new Drainer( $this->outbox, $this->relay, $this->settings, $this->scheduler ) )->register();
-		( new EventsController( $this->recorder, new EventValidator(), $this->settings ) )->register();
-		( new SettingsController( $this->settings, $this->relay, $this->outbox, $this->scheduler ) )->register();
-		( new Frontend( $this->settings, $this->dir ) )->register();
+		( new EventsController( $this->recorder, new EventValidator(), $this->settings, new RateLimiter(), $this->visitor ) )->register();
+		( new OutboxController( $this->outbox, $this->scheduler ) )->register();
+		$forms = new FormsSettings();
+		( new FormsController( $forms ) )->register();
+		( new LeadForms( new LeadRecorder( $this->recorder, $this->consent, $this->visitor, $forms, $this->settings, new BrowserHandoff() ), $forms ) )->register();
+		( new PersonalData( $this->outbox, $this->relay, $this->settings ) )->register();
+		( new ConsentApiRegistration( plugin_basename( LAYERSYNC_FILE ) ) )->register();
+		( new SiteHealth( $this->outbox, $this->relay, $this->settings ) )->register();
+		( new SettingsController( $this->settings, $this->relay, $this->outbox, $this->scheduler, $this->commerce->settings() ) )->register();
+		( new Frontend( $this->settings, $this->dir, $this->commerce->page_data() ) )->register();
+		$this->commerce->register();
+		( new RelayProxyController( new RelayAdminClient( $this->settings ), array( $this->settings, 'site_id' ) ) )->register();
 		if ( is_admin() ) {
 			( new AdminPage( $this->dir ) )->register();
 		}
@@ -200,11 +248,30 @@ final class Plugin {
 	}
 
 	/**
+	 * Consent snapshot for events the server records itself (WP Consent API, layersync_consent
+	 * filter, the site's Do-Not-Sell / Limited Data Use switches).
+	 *
+	 * @return ConsentResolver
+	 */
+	public function consent(): ConsentResolver {
+		return $this->consent;
+	}
+
+	/**
 	 * Identifier hasher using the store's calling code for national phone numbers.
 	 *
 	 * @return Hasher
 	 */
 	public function hasher(): Hasher {
 		return new Hasher( $this->settings->default_calling_code() );
+	}
+
+	/**
+	 * The WooCommerce integration (its hooks are registered once WooCommerce has loaded).
+	 *
+	 * @return Commerce
+	 */
+	public function commerce(): Commerce {
+		return $this->commerce;
 	}
 }

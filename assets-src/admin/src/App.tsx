@@ -4,8 +4,10 @@ import { ConnectionScreen } from './connection/ConnectionScreen';
 import { DeliveriesScreen } from './deliveries/DeliveriesScreen';
 import { LiveEventsScreen } from './live/LiveEventsScreen';
 import { PlatformsScreen } from './platforms/PlatformsScreen';
+import { PrivacyScreen } from './privacy/PrivacyScreen';
 import { QueueScreen } from './queue/QueueScreen';
 import { RelayStoreProvider } from './store';
+import { EventsScreen } from './tracking/EventsScreen';
 
 const SCREENS = {
   connection: ConnectionScreen,
@@ -13,6 +15,8 @@ const SCREENS = {
   live: LiveEventsScreen,
   deliveries: DeliveriesScreen,
   queue: QueueScreen,
+  events: EventsScreen,
+  privacy: PrivacyScreen,
 } as const;
 
 /** The LayerSync admin page: one tab per screen; each screen moves focus to its heading when opened. */
@@ -23,6 +27,8 @@ export function App() {
     { name: 'live', title: __('Live Events', 'layersync') },
     { name: 'deliveries', title: __('Deliveries', 'layersync') },
     { name: 'queue', title: __('Queue', 'layersync') },
+    { name: 'events', title: __('Events', 'layersync') },
+    { name: 'privacy', title: __('Privacy', 'layersync') },
   ];
   return (
     <RelayStoreProvider>

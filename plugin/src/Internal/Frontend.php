@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal;
 
+use LayerSync\Internal\Commerce\PageData;
 use LayerSync\Internal\Rest\EventsController;
 
 /**
@@ -47,14 +48,23 @@ final class Frontend {
 	private string $plugin_dir;
 
 	/**
+	 * WooCommerce page data (product, listing, cart, thank-you purchase), when available.
+	 *
+	 * @var PageData|null
+	 */
+	private ?PageData $commerce;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param Settings $settings   Settings.
-	 * @param string   $plugin_dir Plugin directory with trailing slash.
+	 * @param Settings      $settings   Settings.
+	 * @param string        $plugin_dir Plugin directory with trailing slash.
+	 * @param PageData|null $commerce   WooCommerce page data for the tracker.
 	 */
-	public function __construct( Settings $settings, string $plugin_dir ) {
+	public function __construct( Settings $settings, string $plugin_dir, ?PageData $commerce = null ) {
 		$this->settings   = $settings;
 		$this->plugin_dir = $plugin_dir;
+		$this->commerce   = $commerce;
 	}
 
 	/**
@@ -107,7 +117,7 @@ final class Frontend {
 			'analytics_storage'  => $state,
 			'ad_user_data'       => $state,
 			'ad_personalization' => $state,
-			'do_not_sell'        => false,
+			'do_not_sell'        => $this->settings->do_not_sell(),
 		);
 
 		/**
@@ -130,21 +140,32 @@ final class Frontend {
 		if ( function_exists( 'get_woocommerce_currency' ) ) {
 			$config['currency'] = get_woocommerce_currency();
 		}
+		if ( $this->settings->require_consent() ) {
+			// Strict default-denied mode: the tracker records nothing until storage is granted.
+			$config['require_consent'] = true;
+		}
 		$calling_code = $this->settings->default_calling_code();
 		if ( '' !== $calling_code ) {
 			// The tracker hashes phone numbers in the browser with the same rule as the server.
 			$config['default_calling_code'] = $calling_code;
 		}
+		if ( null !== $this->commerce ) {
+			// `commerce` (and `purchase` on the thank-you page): see Commerce\PageData. Per-customer
+			// only on the cart, checkout and thank-you pages, which WooCommerce keeps out of caches.
+			$config = array_merge( $config, $this->commerce->config() );
+		}
 
 		/**
 		 * Filters the tracker configuration printed as `window.LayerSyncConfig`.
 		 *
-		 * It is printed identically for every visitor (cacheable): never add per-user data.
+		 * It is printed identically for every visitor (cacheable): never add per-user data —
+		 * except on WooCommerce's cart, checkout and thank-you pages, which are never cached.
 		 *
 		 * @since 0.1.0
 		 *
 		 * @param array<string, mixed> $config endpoint, consent, currency (with WooCommerce),
-		 *                                    default_calling_code (when known).
+		 *                                    default_calling_code (when known), commerce and
+		 *                                    purchase (WooCommerce, see Commerce\PageData).
 		 */
 		return (array) apply_filters( 'layersync_tracker_config', $config );
 	}

@@ -28,6 +28,35 @@ final class Settings {
 	public const OPTION_SECRET          = 'layersync_secret';
 	public const OPTION_ANONYMIZE_IP    = 'layersync_anonymize_ip';
 	public const OPTION_CONSENT_DEFAULT = 'layersync_consent_default';
+	public const OPTION_REQUIRE_CONSENT = 'layersync_require_consent';
+	public const OPTION_DO_NOT_SELL     = 'layersync_do_not_sell';
+	public const OPTION_LDU             = 'layersync_ldu';
+	public const OPTION_LDU_REGION      = 'layersync_ldu_region';
+	public const OPTION_RATE_LIMIT      = 'layersync_rate_limit';
+	public const OPTION_RATE_WINDOW     = 'layersync_rate_window';
+	public const OPTION_OUTBOX_MAX_ROWS = 'layersync_outbox_max_rows';
+
+	// WooCommerce (read and validated by Commerce\CommerceSettings).
+	public const OPTION_COMMERCE_EVENTS = 'layersync_commerce_events';
+	public const OPTION_PURCHASE_TIMING = 'layersync_purchase_timing';
+
+	/**
+	 * Defaults of the events route's per-IP limit: requests per window, window in seconds.
+	 * Generous on purpose: many visitors can share one address (offices, mobile carriers), and
+	 * a limited tracker keeps its events queued in the browser and retries later.
+	 */
+	public const DEFAULT_RATE_LIMIT  = 240;
+	public const DEFAULT_RATE_WINDOW = 60;
+
+	/**
+	 * Default size cap of the outbox table, in rows.
+	 */
+	public const DEFAULT_OUTBOX_MAX_ROWS = 50000;
+
+	/**
+	 * A Limited Data Use region: "US" or "US-CA" (ISO 3166-1 alpha-2, optional ISO 3166-2 subdivision).
+	 */
+	public const LDU_REGION_PATTERN = '/^([A-Z]{2})(?:-([A-Z0-9]{1,3}))?$/';
 
 	public const SITE_ID_PATTERN   = '/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/';
 	public const SECRET_MIN_LENGTH = 32;
@@ -45,6 +74,22 @@ final class Settings {
 		self::OPTION_SECRET          => array( '', false ),
 		self::OPTION_ANONYMIZE_IP    => array( '0', true ),
 		self::OPTION_CONSENT_DEFAULT => array( self::CONSENT_GRANTED, true ),
+		self::OPTION_REQUIRE_CONSENT => array( '0', true ),
+		self::OPTION_DO_NOT_SELL     => array( '0', true ),
+		self::OPTION_LDU             => array( '0', true ),
+		self::OPTION_LDU_REGION      => array( '', true ),
+		self::OPTION_RATE_LIMIT      => array( '240', true ),
+		self::OPTION_RATE_WINDOW     => array( '60', true ),
+		self::OPTION_OUTBOX_MAX_ROWS => array( '50000', false ),
+		self::OPTION_COMMERCE_EVENTS => array( \LayerSync\Internal\Commerce\CommerceSettings::EVENTS, true ),
+		self::OPTION_PURCHASE_TIMING => array(
+			array(
+				'bacs'   => 'paid',
+				'cheque' => 'paid',
+				'cod'    => 'paid',
+			),
+			true,
+		),
 	);
 
 	/**
@@ -135,6 +180,77 @@ final class Settings {
 	}
 
 	/**
+	 * Strict default-denied mode: without a granted ad_storage or analytics_storage signal,
+	 * nothing is recorded (the tracker queues nothing, server-side leads are not captured).
+	 *
+	 * @return bool
+	 */
+	public function require_consent(): bool {
+		return (bool) get_option( self::OPTION_REQUIRE_CONSENT, '0' );
+	}
+
+	/**
+	 * Site-wide Do-Not-Sell: every event carries consent.do_not_sell = true (the relay then drops
+	 * it or sends it with each platform's restricted-processing flags, as its policy says).
+	 *
+	 * @return bool
+	 */
+	public function do_not_sell(): bool {
+		return (bool) get_option( self::OPTION_DO_NOT_SELL, '0' );
+	}
+
+	/**
+	 * Meta Limited Data Use for every event: null when off, else the region carried as
+	 * consent.ldu — array() lets the platform geolocate, or country (and state) when set.
+	 *
+	 * @return array{country?: string, state?: string}|null
+	 */
+	public function ldu(): ?array {
+		if ( ! (bool) get_option( self::OPTION_LDU, '0' ) ) {
+			return null;
+		}
+		$region = (string) get_option( self::OPTION_LDU_REGION, '' );
+		if ( 1 !== preg_match( self::LDU_REGION_PATTERN, $region, $m ) ) {
+			return array();
+		}
+		$ldu = array( 'country' => $m[1] );
+		if ( isset( $m[2] ) ) {
+			$ldu['state'] = $m[2];
+		}
+		return $ldu;
+	}
+
+	/**
+	 * The LDU region as saved: '', "US" or "US-CA".
+	 *
+	 * @return string
+	 */
+	public function ldu_region(): string {
+		return (string) get_option( self::OPTION_LDU_REGION, '' );
+	}
+
+	/**
+	 * The events route's per-IP limit. A limit of 0 turns it off.
+	 *
+	 * @return array{limit: int, window: int} Requests per window; window in seconds.
+	 */
+	public function rate_limit(): array {
+		return array(
+			'limit'  => max( 0, (int) get_option( self::OPTION_RATE_LIMIT, (string) self::DEFAULT_RATE_LIMIT ) ),
+			'window' => max( 1, (int) get_option( self::OPTION_RATE_WINDOW, (string) self::DEFAULT_RATE_WINDOW ) ),
+		);
+	}
+
+	/**
+	 * Size cap of the outbox table in rows (0: no cap).
+	 *
+	 * @return int
+	 */
+	public function outbox_max_rows(): int {
+		return max( 0, (int) get_option( self::OPTION_OUTBOX_MAX_ROWS, (string) self::DEFAULT_OUTBOX_MAX_ROWS ) );
+	}
+
+	/**
 	 * Digits of the calling code prefixed to national phone numbers before hashing (server
 	 * Hasher and browser tracker alike), e.g. "44"; '' when unknown.
 	 *
@@ -189,6 +305,66 @@ final class Settings {
 		if ( null !== $consent_default ) {
 			update_option( self::OPTION_CONSENT_DEFAULT, self::CONSENT_DENIED === $consent_default ? self::CONSENT_DENIED : self::CONSENT_GRANTED, true );
 		}
+	}
+
+	/**
+	 * Saves the consent and privacy switches carried on events.
+	 *
+	 * @param bool|null   $require_consent Strict default-denied mode, or null to keep.
+	 * @param bool|null   $do_not_sell     Site-wide Do-Not-Sell, or null to keep.
+	 * @param bool|null   $ldu             Meta Limited Data Use, or null to keep.
+	 * @param string|null $ldu_region      Valid region ('' , "US", "US-CA"; see validate_ldu_region()), or null to keep.
+	 */
+	public function save_privacy_switches( ?bool $require_consent, ?bool $do_not_sell, ?bool $ldu, ?string $ldu_region ): void {
+		$flags = array(
+			self::OPTION_REQUIRE_CONSENT => $require_consent,
+			self::OPTION_DO_NOT_SELL     => $do_not_sell,
+			self::OPTION_LDU             => $ldu,
+		);
+		foreach ( $flags as $option => $value ) {
+			if ( null !== $value ) {
+				update_option( $option, $value ? '1' : '0', true );
+			}
+		}
+		if ( null !== $ldu_region ) {
+			update_option( self::OPTION_LDU_REGION, $ldu_region, true );
+		}
+	}
+
+	/**
+	 * Saves the events route's per-IP limit and the outbox size cap.
+	 *
+	 * @param int|null $rate_limit      Requests per window (0 turns the limit off), or null to keep.
+	 * @param int|null $rate_window     Window in seconds (>= 1), or null to keep.
+	 * @param int|null $outbox_max_rows Size cap in rows (0: none), or null to keep.
+	 */
+	public function save_limits( ?int $rate_limit, ?int $rate_window, ?int $outbox_max_rows ): void {
+		if ( null !== $rate_limit ) {
+			update_option( self::OPTION_RATE_LIMIT, (string) max( 0, $rate_limit ), true );
+		}
+		if ( null !== $rate_window ) {
+			update_option( self::OPTION_RATE_WINDOW, (string) max( 1, $rate_window ), true );
+		}
+		if ( null !== $outbox_max_rows ) {
+			update_option( self::OPTION_OUTBOX_MAX_ROWS, (string) max( 0, $outbox_max_rows ), false );
+		}
+	}
+
+	/**
+	 * Checks an LDU region: '', "US" or "US-CA" (case-insensitive); returns it upper-cased.
+	 *
+	 * @param string $region Candidate.
+	 * @return string|WP_Error
+	 */
+	public static function validate_ldu_region( string $region ) {
+		$region = strtoupper( trim( $region ) );
+		if ( '' !== $region && 1 !== preg_match( self::LDU_REGION_PATTERN, $region ) ) {
+			return new WP_Error(
+				'layersync_invalid_ldu_region',
+				__( 'The Limited Data Use region must be empty (let the platform geolocate), a country code such as US, or a country and state such as US-CA.', 'layersync' )
+			);
+		}
+		return $region;
 	}
 
 	/**

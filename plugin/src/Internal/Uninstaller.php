@@ -9,7 +9,10 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal;
 
+use LayerSync\Internal\Forms\FormsSettings;
 use LayerSync\Internal\Outbox\DrainScheduler;
+use LayerSync\Internal\Outbox\Drainer;
+use LayerSync\Internal\Privacy\PersonalData;
 use LayerSync\Internal\Outbox\OutboxTable;
 
 /**
@@ -49,5 +52,10 @@ final class Uninstaller {
 		foreach ( Settings::option_names() as $option ) {
 			delete_option( $option );
 		}
+		// State kept by the drain, lead forms and privacy requests.
+		foreach ( array( Drainer::OPTION_STATE, Drainer::OPTION_EVICTED, FormsSettings::OPTION, PersonalData::OPTION_PENDING ) as $option ) {
+			delete_option( $option );
+		}
+		wp_clear_scheduled_hook( PersonalData::RETRY_HOOK );
 	}
 }

@@ -48,6 +48,13 @@ abstract class IntegrationTestCase extends TestCase {
 	private array $server_backup = array();
 
 	/**
+	 * $_COOKIE before the test (the visitor id and event cookies write to it).
+	 *
+	 * @var array<string, mixed>
+	 */
+	private array $cookie_backup = array();
+
+	/**
 	 * Options saved before the test, restored after.
 	 *
 	 * @var array<string, mixed>
@@ -73,6 +80,7 @@ abstract class IntegrationTestCase extends TestCase {
 	protected function setUp(): void {
 		parent::setUp();
 		$this->server_backup = $_SERVER;
+		$this->cookie_backup = $_COOKIE;
 		foreach ( Settings::option_names() as $option ) {
 			$this->option_backup[ $option ] = get_option( $option, null );
 		}
@@ -101,6 +109,7 @@ abstract class IntegrationTestCase extends TestCase {
 			}
 		}
 		$_SERVER = $this->server_backup;
+		$_COOKIE = $this->cookie_backup;
 		wp_set_current_user( 0 );
 		self::clear_outbox();
 		wp_clear_scheduled_hook( DrainScheduler::HOOK_ASYNC );

@@ -38,11 +38,12 @@ final class FakeRelayServer {
 	/**
 	 * Starts the server.
 	 *
-	 * @param string $secret Secret it verifies signatures with.
+	 * @param string   $secret Secret it verifies signatures with.
+	 * @param int|null $port   Port to listen on (e.g. one a drain already failed to reach); a free one by default.
 	 * @throws \RuntimeException When it does not come up.
 	 */
-	public function __construct( string $secret ) {
-		$this->port = self::free_port();
+	public function __construct( string $secret, ?int $port = null ) {
+		$this->port = $port ?? self::free_port();
 		$this->log  = (string) tempnam( sys_get_temp_dir(), 'layersync-fake-relay-' );
 		$process    = proc_open(
 			array( PHP_BINARY, '-S', '127.0.0.1:' . $this->port, __DIR__ . '/fake-relay.php' ),

@@ -38,6 +38,21 @@ file_put_contents(
 );
 
 header( 'Content-Type: application/json' );
+if ( '/v1/privacy/delete' === ( $_SERVER['REQUEST_URI'] ?? '' ) ) {
+	// Signed like ingest (docs/CONTRACT.md, "Privacy delete").
+	$layersync_ids = json_decode( $layersync_body, true );
+	if ( ! $layersync_valid ) {
+		http_response_code( 401 );
+		echo '{"error":"bad_signature","message":"the signature does not match"}';
+	} elseif ( ! is_array( $layersync_ids ) || array() === array_intersect_key( $layersync_ids, array_flip( array( 'external_id', 'em', 'ph' ) ) ) ) {
+		http_response_code( 400 );
+		echo '{"error":"invalid_body","message":"give at least one of external_id, em, ph"}';
+	} else {
+		http_response_code( 200 );
+		echo '{"deleted":3}';
+	}
+	return true;
+}
 if ( '/v1/events' !== ( $_SERVER['REQUEST_URI'] ?? '' ) ) {
 	http_response_code( 404 );
 	echo '{"message":"not found"}';

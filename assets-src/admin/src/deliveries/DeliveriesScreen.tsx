@@ -106,7 +106,7 @@ export function DeliveriesScreen() {
             {dead.data.map((d) => {
               const ok = replayable(d, types?.find((t) => t.slug === d.destination)?.max_event_age_seconds);
               return (
-                <tr key={d.id}>
+                <tr key={d.id} data-event-id={d.event_id}>
                   <td>{d.event_name}</td>
                   <td>{d.destination}</td>
                   <td>{d.status}</td>

@@ -50,7 +50,7 @@ export function LiveEventsScreen() {
           </thead>
           <tbody>
             {events.data.map((e) => (
-              <tr key={e.event_id} className="layersync-live__row">
+              <tr key={e.event_id} className="layersync-live__row" data-event-id={e.event_id}>
                 <td>{e.event_name}</td>
                 <td>{new Date(e.received_at).toLocaleString()}</td>
                 <td>{sourceOf(e)}</td>

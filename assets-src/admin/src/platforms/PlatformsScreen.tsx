@@ -4,7 +4,7 @@
  * separate switches for server delivery (relay) and the browser pixel (WordPress option).
  */
 import { Button, Card, CardBody, CardHeader, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
-import { useState } from '@wordpress/element';
+import { useEffect, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type BrowserPixels, type Destination, type DestinationType, errorMessage, relay } from '../api';
 import { useRelayStore } from '../store';
@@ -26,6 +26,10 @@ const PIXEL_KEY: Record<string, string> = {
 export function PlatformsScreen() {
   const { types, destinations, error, refresh } = useRelayStore();
   const pixels = useLoad(relay.pixels);
+  // The relay may have parked or resumed a platform since the store loaded: show its state now.
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
   return (
     <div className="layersync-screen layersync-platforms">
       <ScreenHeading
@@ -63,6 +67,8 @@ function PlatformCard({
   const pixelKey = PIXEL_KEY[type.slug];
   const pixel = pixelKey ? pixels?.[pixelKey] : undefined;
   const [pixelId, setPixelId] = useState<string | null>(null);
+  /** Required fields left empty at the last save attempt. */
+  const [missing, setMissing] = useState<string[]>([]);
 
   const run = async (what: string, fn: () => Promise<string | null>) => {
     setBusy(what);
@@ -79,6 +85,20 @@ function PlatformCard({
 
   const save = () =>
     run('save', async () => {
+      // Required fields must have a value: typed now, or already saved (a saved secret is kept).
+      const empty = type.fields
+        .filter((f) => f.required && f.type !== 'boolean' && f.type !== 'object')
+        .filter((f) => {
+          const typed = values[f.name];
+          if (typed !== undefined && typed !== '') return false;
+          if (typed === '' && !f.secret) return true;
+          const current = destination?.settings[f.name];
+          return current === undefined || current === null || current === '';
+        });
+      setMissing(empty.map((f) => f.name));
+      if (empty.length > 0) {
+        throw new Error(sprintf(/* translators: %s: field names */ __('Fill in the required fields: %s.', 'layersync'), empty.map((f) => f.title).join(', ')));
+      }
       // Empty secret fields keep the stored secret: send only what was typed.
       const settings: Record<string, unknown> = { ...(destination?.settings ?? {}) };
       for (const f of type.fields) {
@@ -86,15 +106,8 @@ function PlatformCard({
       }
       for (const [k, v] of Object.entries(values)) if (v !== '' && v !== undefined) settings[k] = v;
       if (destination) {
-        const secretsKept = type.fields.filter((f) => f.secret && values[f.name] === undefined).length > 0;
-        if (secretsKept && Object.keys(values).length === 0) return __('Nothing changed.', 'layersync');
-        if (secretsKept) {
-          // The relay needs the full settings; masked secrets cannot be sent back.
-          const missing = type.fields.filter((f) => f.secret && f.required && !values[f.name]).map((f) => f.title);
-          if (missing.length > 0) {
-            throw new Error(sprintf(/* translators: %s: field names */ __('Enter %s again to change the settings (secrets are never shown).', 'layersync'), missing.join(', ')));
-          }
-        }
+        if (Object.keys(values).length === 0) return __('Nothing changed.', 'layersync');
+        // Secrets left out are kept by the relay (it never sends them back, only masked).
         put(await relay.updateDestination(destination.id, { settings }));
       } else {
         put(await relay.createDestination({ slug: type.slug, settings, mode: 'dry_run' }));
@@ -198,9 +211,13 @@ function PlatformCard({
             {type.fields.map((f) => {
               const current = destination?.settings[f.name];
               const label = f.title + (f.required ? ' *' : '');
-              const help = f.secret
+              const required = missing.includes(f.name)
+                ? sprintf(/* translators: %s: field name */ __('%s is required.', 'layersync'), f.title)
+                : null;
+              const described = f.secret
                 ? `${f.description ?? ''} ${destination && typeof current === 'string' ? sprintf(/* translators: %s: masked secret */ __('Saved: %s. Leave empty to keep it.', 'layersync'), current) : ''}`.trim()
                 : (f.description ?? undefined);
+              const help = required ?? described;
               if (f.type === 'boolean') {
                 return (
                   <ToggleControl
@@ -233,6 +250,9 @@ function PlatformCard({
                   __next40pxDefaultSize
                   __nextHasNoMarginBottom
                   key={f.name}
+                  className={required ? 'layersync-field--invalid' : undefined}
+                  aria-invalid={required ? true : undefined}
+                  required={f.required && !(f.secret && destination)}
                   label={label}
                   help={help}
                   type={f.secret ? 'password' : f.type === 'string' ? 'text' : 'number'}

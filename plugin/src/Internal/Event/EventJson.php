@@ -30,6 +30,10 @@ final class EventJson {
 	public static function encode( array $event ): string {
 		foreach ( self::OBJECT_FIELDS as $field ) {
 			if ( isset( $event[ $field ] ) && is_array( $event[ $field ] ) ) {
+				if ( 'consent' === $field && isset( $event['consent']['ldu'] ) && is_array( $event['consent']['ldu'] ) ) {
+					// An empty ldu ("Limited Data Use, region unknown") must stay `{}`.
+					$event['consent']['ldu'] = (object) $event['consent']['ldu'];
+				}
 				if ( 'commerce' === $field && isset( $event['commerce']['items'] ) && is_array( $event['commerce']['items'] ) ) {
 					$event['commerce']['items'] = array_map(
 						static fn( $item ) => (object) $item,

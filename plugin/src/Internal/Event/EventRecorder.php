@@ -12,6 +12,7 @@ namespace LayerSync\Internal\Event;
 use LayerSync\Internal\Outbox\DrainScheduler;
 use LayerSync\Internal\Outbox\OutboxRepository;
 use LayerSync\Internal\Outbox\Priority;
+use LayerSync\Internal\Privacy\ConsentResolver;
 
 /**
  * The one way an event enters the outbox, whatever recorded it (browser route, WooCommerce
@@ -50,16 +51,26 @@ final class EventRecorder {
 	private DrainScheduler $scheduler;
 
 	/**
+	 * Consent for events without a snapshot, and the site's privacy switches (null: neither).
+	 *
+	 * @var ConsentResolver|null
+	 */
+	private ?ConsentResolver $consent;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param OutboxRepository $outbox    Outbox storage.
-	 * @param EventValidator   $validator Contract validation.
-	 * @param DrainScheduler   $scheduler Drain scheduling.
+	 * @param OutboxRepository     $outbox    Outbox storage.
+	 * @param EventValidator       $validator Contract validation.
+	 * @param DrainScheduler       $scheduler Drain scheduling.
+	 * @param ConsentResolver|null $consent   Gives events without a consent snapshot the
+	 *                                        server's, and applies Do-Not-Sell / Limited Data Use.
 	 */
-	public function __construct( OutboxRepository $outbox, EventValidator $validator, DrainScheduler $scheduler ) {
+	public function __construct( OutboxRepository $outbox, EventValidator $validator, DrainScheduler $scheduler, ?ConsentResolver $consent = null ) {
 		$this->outbox    = $outbox;
 		$this->validator = $validator;
 		$this->scheduler = $scheduler;
+		$this->consent   = $consent;
 	}
 
 	/**
@@ -87,6 +98,10 @@ final class EventRecorder {
 		if ( false === $event ) {
 			return self::outcome( self::REJECTED, 'dropped by a layersync_event_payload filter' );
 		}
+		if ( ! is_array( $event ) ) {
+			return self::outcome( self::REJECTED, 'a layersync_event_payload filter returned neither an event nor false' );
+		}
+		$event = $this->with_consent( $event );
 
 		$result = $this->validator->validate( $event, time() );
 		if ( ! $result->is_valid() ) {
@@ -95,13 +110,28 @@ final class EventRecorder {
 		$event = $result->event;
 
 		/**
-		 * Fires just before a valid event is written to the outbox.
+		 * Filters a valid event just before it is written to the outbox; return false to drop it.
+		 *
+		 * Runs after validation, with the event exactly as it will be stored and sent (consent
+		 * snapshot included). Use it to decide whether to keep an event; to change one, prefer
+		 * `layersync_event_payload`. A changed event is validated again.
 		 *
 		 * @since 0.1.0
 		 *
-		 * @param array<string, mixed> $event Canonical event, as it will be stored and sent.
+		 * @param array<string, mixed> $event  Canonical event, as it will be stored and sent.
+		 * @param string               $source "browser", "server", "webhook" or "sdk".
 		 */
-		do_action( 'layersync_event_before_enqueue', $event );
+		$filtered = apply_filters( 'layersync_event_before_enqueue', $event, $source );
+		if ( false === $filtered ) {
+			return self::outcome( self::REJECTED, 'dropped by a layersync_event_before_enqueue filter' );
+		}
+		if ( $filtered !== $event ) {
+			$again = is_array( $filtered ) ? $this->validator->validate( $filtered, time() ) : null;
+			if ( null === $again || ! $again->is_valid() ) {
+				return self::outcome( self::REJECTED, 'a layersync_event_before_enqueue filter made the event invalid: ' . ( null === $again ? 'it returned neither an event nor false' : $again->reason() ) );
+			}
+			$event = $again->event;
+		}
 
 		try {
 			$payload = EventJson::encode( $event );
@@ -120,6 +150,25 @@ final class EventRecorder {
 		}
 		$this->scheduler->schedule_soon();
 		return self::outcome( self::QUEUED, '' );
+	}
+
+	/**
+	 * Gives an event without a consent snapshot the server's, and applies the site's privacy
+	 * switches to every snapshot. A malformed snapshot is left for validation to report.
+	 *
+	 * @param array<mixed> $event Event.
+	 * @return array<mixed>
+	 */
+	private function with_consent( array $event ): array {
+		if ( null === $this->consent ) {
+			return $event;
+		}
+		if ( ! isset( $event['consent'] ) ) {
+			$event['consent'] = $this->consent->current( array( 'event_name' => $event['event_name'] ?? '' ) );
+		} elseif ( is_array( $event['consent'] ) ) {
+			$event['consent'] = $this->consent->apply_site_policy( $event['consent'] );
+		}
+		return $event;
 	}
 
 	/**

@@ -15,6 +15,15 @@ namespace LayerSync\Internal\Outbox;
  * single WP-Cron event. A recurring WP-Cron event every five minutes is the safety net that
  * catches anything a lost single event would leave behind and runs maintenance.
  *
+ * WP-Cron only runs when a later request spawns it, and WordPress checks for due events early
+ * in each request — before a REST call or a form submission records anything. So when this
+ * request scheduled a drain that is due, a loopback "kick" at `shutdown` does what core does:
+ * `spawn_cron()`, a non-blocking POST to wp-cron.php (0.01 s timeout, no waiting for the
+ * answer), after the page has been generated. It never blocks the visitor on the drain itself.
+ * No kick happens with DISABLE_WP_CRON (the site's system cron calls wp-cron.php and drives the
+ * drain, within a minute on a usual crontab), with ALTERNATE_WP_CRON (its redirect cannot run at
+ * shutdown), inside a cron run, or with Action Scheduler (it runs its own queue).
+ *
  * @since 0.1.0
  */
 final class DrainScheduler {
@@ -50,11 +59,71 @@ final class DrainScheduler {
 	private bool $scheduled_now = false;
 
 	/**
+	 * Spawns WP-Cron without waiting: fn(): bool.
+	 *
+	 * @var callable(): bool
+	 */
+	private $spawn;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param (callable(): bool)|null $spawn Starts a WP-Cron run in the background; core's
+	 *                                       spawn_cron() by default.
+	 */
+	public function __construct( ?callable $spawn = null ) {
+		$this->spawn = $spawn ?? static fn(): bool => (bool) spawn_cron();
+	}
+
+	/**
 	 * Hooks.
 	 */
 	public function register(): void {
 		add_filter( 'cron_schedules', array( $this, 'add_recurrence' ) ); // phpcs:ignore WordPress.WP.CronInterval.ChangeDetected -- 5 minutes, on purpose: the safety net for lost drains.
 		add_action( 'init', array( $this, 'ensure_recurring' ) );
+		add_action( 'shutdown', array( $this, 'kick' ) );
+	}
+
+	/**
+	 * At shutdown: spawns WP-Cron (non-blocking loopback) when this request scheduled a drain
+	 * that is due now and WP-Cron is how drains run here (see the class description).
+	 *
+	 * @return bool Whether a run was spawned.
+	 */
+	public function kick(): bool {
+		if ( ! $this->scheduled_now || self::uses_action_scheduler() ) {
+			return false;
+		}
+		$enabled = ! ( defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON )
+			&& ! ( defined( 'ALTERNATE_WP_CRON' ) && ALTERNATE_WP_CRON )
+			&& ! wp_doing_cron();
+
+		/**
+		 * Filters whether LayerSync spawns WP-Cron at the end of a request that queued events, so
+		 * the outbox drains within seconds instead of at the next page view. The spawn is core's
+		 * non-blocking loopback request to wp-cron.php.
+		 *
+		 * @since 0.1.0
+		 *
+		 * @param bool $enabled False with DISABLE_WP_CRON or ALTERNATE_WP_CRON and inside cron runs.
+		 */
+		if ( ! (bool) apply_filters( 'layersync_loopback_kick', $enabled ) ) {
+			return false;
+		}
+		$next = wp_next_scheduled( self::HOOK_ASYNC );
+		if ( false === $next || $next > time() ) {
+			return false;
+		}
+		return ( $this->spawn )();
+	}
+
+	/**
+	 * Whether drains run through Action Scheduler.
+	 *
+	 * @return bool
+	 */
+	private static function uses_action_scheduler(): bool {
+		return function_exists( 'as_enqueue_async_action' ) && function_exists( 'as_has_scheduled_action' );
 	}
 
 	/**
@@ -82,10 +151,13 @@ final class DrainScheduler {
 	}
 
 	/**
-	 * Makes sure a drain runs soon, once per request at most. Called whenever an event is enqueued.
+	 * Makes sure a drain runs soon; checks the schedule once per request (again only if the
+	 * WP-Cron event disappeared meanwhile). Called whenever an event is enqueued.
 	 */
 	public function schedule_soon(): void {
-		if ( $this->scheduled_now ) {
+		// Checked again when the WP-Cron event is gone: in a long request (a cron run, WP-CLI) the
+		// drain may have run already, and events recorded after it need a new one.
+		if ( $this->scheduled_now && ( self::uses_action_scheduler() || false !== wp_next_scheduled( self::HOOK_ASYNC ) ) ) {
 			return;
 		}
 		$this->scheduled_now = true;
@@ -101,7 +173,7 @@ final class DrainScheduler {
 	public function schedule_at( int $when ): void {
 		$now  = time();
 		$when = max( $now, $when );
-		if ( function_exists( 'as_enqueue_async_action' ) && function_exists( 'as_has_scheduled_action' ) ) {
+		if ( self::uses_action_scheduler() ) {
 			if ( as_has_scheduled_action( self::HOOK_ASYNC, array(), self::GROUP ) ) {
 				return;
 			}

@@ -43,6 +43,17 @@ final class Drainer {
 	public const FAILED_RETENTION_SECONDS = 30 * 86400;
 
 	/**
+	 * What the last drains did, for Site Health and the admin: last_run (a batch was sent),
+	 * last_success (the relay took at least one event), last_error ('' after a success).
+	 */
+	public const OPTION_STATE = 'layersync_drain_state';
+
+	/**
+	 * Events the size cap removed: total, last_at, last_count.
+	 */
+	public const OPTION_EVICTED = 'layersync_outbox_evicted';
+
+	/**
 	 * Outbox storage.
 	 *
 	 * @var OutboxRepository
@@ -104,14 +115,44 @@ final class Drainer {
 	}
 
 	/**
-	 * Recurring safety net: release stale claims, expire and purge old rows, then drain.
+	 * Recurring safety net: release stale claims, expire and purge old rows, keep the table
+	 * within its size cap, then drain.
 	 */
 	public function run_maintenance(): void {
 		$now = time();
 		$this->outbox->release_stale( $now - self::STALE_CLAIM_SECONDS );
 		$this->outbox->expire( $now );
 		$this->outbox->purge( $now - self::SENT_RETENTION_SECONDS, $now - self::FAILED_RETENTION_SECONDS );
+		$this->enforce_cap();
 		$this->run();
+	}
+
+	/**
+	 * Evicts rows above the size cap (setting layersync_outbox_max_rows), least valuable first
+	 * (see OutboxRepository::evict()), and leaves a trace: a log line and a running total that
+	 * Site Health shows — an eviction is data loss and must never be silent.
+	 *
+	 * @return int Rows evicted.
+	 */
+	public function enforce_cap(): int {
+		$cap     = $this->settings->outbox_max_rows();
+		$evicted = $this->outbox->evict( $cap );
+		if ( $evicted > 0 ) {
+			$previous = get_option( self::OPTION_EVICTED );
+			$total    = is_array( $previous ) && isset( $previous['total'] ) ? (int) $previous['total'] : 0;
+			update_option(
+				self::OPTION_EVICTED,
+				array(
+					'total'      => $total + $evicted,
+					'last_at'    => time(),
+					'last_count' => $evicted,
+				),
+				false
+			);
+			// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- never lose events silently; the line names no event content.
+			error_log( sprintf( 'LayerSync: the outbox exceeded its cap of %d rows; %d delivered, failed or least important undelivered events were removed (purchases and refunds are never removed). Is the relay reachable?', $cap, $evicted ) );
+		}
+		return $evicted;
 	}
 
 	/**
@@ -132,6 +173,7 @@ final class Drainer {
 		}
 		$deadline   = microtime( true ) + $this->time_budget;
 		$batch_size = self::BATCH_SIZE;
+		$failure    = '';
 		do {
 			$claim = $this->outbox->claim( $batch_size, time() );
 			if ( array() === $claim['rows'] ) {
@@ -147,6 +189,7 @@ final class Drainer {
 			++$stats['batches'];
 			$outcome = $this->settle( $rows, $token, $response, $stats );
 			if ( 'stop' === $outcome ) {
+				$failure = $this->describe_failure( $response );
 				break;
 			}
 			if ( 'shrink' === $outcome ) {
@@ -154,8 +197,43 @@ final class Drainer {
 			}
 		} while ( microtime( true ) < $deadline );
 
+		if ( $stats['batches'] > 0 ) {
+			$this->record_state( $stats, $failure );
+		}
 		$this->schedule_follow_up();
 		return $stats;
+	}
+
+	/**
+	 * The last drains' outcome (see OPTION_STATE).
+	 *
+	 * @return array{last_run: int, last_success: int, last_error: string} Times are unix, 0 for never.
+	 */
+	public static function state(): array {
+		$state = get_option( self::OPTION_STATE );
+		$state = is_array( $state ) ? $state : array();
+		return array(
+			'last_run'     => isset( $state['last_run'] ) ? (int) $state['last_run'] : 0,
+			'last_success' => isset( $state['last_success'] ) ? (int) $state['last_success'] : 0,
+			'last_error'   => isset( $state['last_error'] ) && is_string( $state['last_error'] ) ? $state['last_error'] : '',
+		);
+	}
+
+	/**
+	 * Records a run that sent at least one batch (runs with nothing to send write nothing).
+	 *
+	 * @param array{batches: int, sent: int, failed: int, retried: int} $stats   Counters.
+	 * @param string                                                    $failure Why the run stopped early ('' when it did not).
+	 */
+	private function record_state( array $stats, string $failure ): void {
+		$state             = self::state();
+		$state['last_run'] = time();
+		if ( $stats['sent'] > 0 || $stats['failed'] > 0 ) {
+			// The relay answered with per-event results: it is up, whatever it thought of the events.
+			$state['last_success'] = time();
+		}
+		$state['last_error'] = $failure;
+		update_option( self::OPTION_STATE, $state, false );
 	}
 
 	/**

@@ -311,6 +311,256 @@ final class OutboxRepository {
 	}
 
 	/**
+	 * Rows for the admin list, newest first, with every column (payloads hold only hashes).
+	 *
+	 * @param array{status?: string, priority?: int, event?: string} $filters  Exact matches.
+	 * @param int                                                    $page     1-based page.
+	 * @param int                                                    $per_page Rows per page.
+	 * @return list<array<string, string|null>>
+	 */
+	public function list_rows( array $filters, int $page, int $per_page ): array {
+		global $wpdb;
+		list( $where, $values ) = self::where( $filters );
+		$values[]               = max( 1, $per_page );
+		$values[]               = ( max( 1, $page ) - 1 ) * max( 1, $per_page );
+		$sql                    = "SELECT * FROM %i WHERE {$where} ORDER BY id DESC LIMIT %d OFFSET %d";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- $where holds only literal column names and placeholders (see where()); every value is bound here.
+		$rows = $wpdb->get_results( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $values ) ), ARRAY_A );
+		return is_array( $rows ) ? array_values( $rows ) : array();
+	}
+
+	/**
+	 * Number of rows matching the admin list filters.
+	 *
+	 * @param array{status?: string, priority?: int, event?: string} $filters Exact matches.
+	 * @return int
+	 */
+	public function count( array $filters = array() ): int {
+		global $wpdb;
+		list( $where, $values ) = self::where( $filters );
+		$sql                    = "SELECT COUNT(*) FROM %i WHERE {$where}";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- see list_rows().
+		return (int) $wpdb->get_var( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $values ) ) );
+	}
+
+	/**
+	 * Rows matching the filters with an id above $after_id, oldest first (CSV export in batches,
+	 * so memory stays flat however large the table is).
+	 *
+	 * @param array{status?: string, priority?: int, event?: string} $filters  Exact matches.
+	 * @param int                                                    $after_id Last id already read.
+	 * @param int                                                    $limit    Batch size.
+	 * @return list<array<string, string|null>>
+	 */
+	public function batch_after( array $filters, int $after_id, int $limit ): array {
+		global $wpdb;
+		list( $where, $values ) = self::where( $filters );
+		$values                 = array_merge( array( OutboxTable::name() ), $values, array( $after_id, max( 1, $limit ) ) );
+		$sql                    = "SELECT * FROM %i WHERE {$where} AND id > %d ORDER BY id ASC LIMIT %d";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- see list_rows().
+		$rows = $wpdb->get_results( $wpdb->prepare( $sql, $values ), ARRAY_A );
+		return is_array( $rows ) ? array_values( $rows ) : array();
+	}
+
+	/**
+	 * Puts failed or pending rows back in the queue, due now, with their retention renewed from
+	 * now (a row that expired while the relay was down can be sent again). Rows being sent or
+	 * already delivered are left alone.
+	 *
+	 * @param int[] $ids Row ids.
+	 * @param int   $now Unix time.
+	 * @return int[] Ids actually queued again.
+	 */
+	public function requeue( array $ids, int $now ): array {
+		global $wpdb;
+		$ids = array_values( array_unique( array_filter( array_map( 'intval', $ids ), static fn( int $id ): bool => $id > 0 ) ) );
+		if ( array() === $ids ) {
+			return array();
+		}
+		$slots = implode( ', ', array_fill( 0, count( $ids ), '%d' ) );
+		$sql   = "SELECT id, priority FROM %i WHERE id IN ({$slots}) AND status IN ('failed', 'pending')";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- only %d placeholders are added; values are bound here.
+		$rows   = $wpdb->get_results( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $ids ) ), ARRAY_A );
+		$groups = array();
+		foreach ( is_array( $rows ) ? $rows : array() as $row ) {
+			$groups[ (int) $row['priority'] ][] = (int) $row['id'];
+		}
+		$done = array();
+		foreach ( $groups as $priority => $group ) {
+			$slots = implode( ', ', array_fill( 0, count( $group ), '%d' ) );
+			$sql   = "UPDATE %i SET status = 'pending', next_attempt_at = %s, expires_at = GREATEST(expires_at, %s), claim_token = NULL, claimed_at = NULL
+				WHERE id IN ({$slots}) AND status IN ('failed', 'pending')";
+			$wpdb->query(
+				// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- only %d placeholders are added; values are bound here.
+				$wpdb->prepare( $sql, array_merge( array( OutboxTable::name(), self::datetime( $now ), self::datetime( $now + Priority::retention_seconds( $priority ) ) ), $group ) )
+			);
+			$done = array_merge( $done, $group );
+		}
+		sort( $done );
+		return $done;
+	}
+
+	/**
+	 * Deletes rows by id, except those a drain is sending right now.
+	 *
+	 * @param int[] $ids Row ids.
+	 * @return int Rows deleted.
+	 */
+	public function delete( array $ids ): int {
+		global $wpdb;
+		$ids = array_values( array_unique( array_filter( array_map( 'intval', $ids ), static fn( int $id ): bool => $id > 0 ) ) );
+		if ( array() === $ids ) {
+			return 0;
+		}
+		$slots = implode( ', ', array_fill( 0, count( $ids ), '%d' ) );
+		$sql   = "DELETE FROM %i WHERE id IN ({$slots}) AND status <> 'sending'";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- only %d placeholders are added; values are bound here.
+		return (int) $wpdb->query( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $ids ) ) );
+	}
+
+	/**
+	 * Keeps the table within $max_rows by deleting the least valuable rows first: delivered or
+	 * failed rows (oldest first), then undelivered behavioural events, then funnel events, then
+	 * leads — within each priority oldest first. Purchases and refunds (priority 0) and rows
+	 * being sent are never evicted, so the table may stay above the cap when they alone exceed it.
+	 *
+	 * @param int $max_rows Cap (0: no cap).
+	 * @return int Rows deleted.
+	 */
+	public function evict( int $max_rows ): int {
+		global $wpdb;
+		if ( $max_rows <= 0 ) {
+			return 0;
+		}
+		$excess = $this->count() - $max_rows;
+		if ( $excess <= 0 ) {
+			return 0;
+		}
+		$deleted = 0;
+		$passes  = array( array( "status IN ('sent', 'failed') AND priority > %d", array( Priority::MONEY ) ) );
+		foreach ( array_reverse( Priority::ALL ) as $priority ) {
+			if ( $priority > Priority::MONEY ) {
+				$passes[] = array( "status = 'pending' AND priority = %d", array( $priority ) );
+			}
+		}
+		foreach ( $passes as list( $condition, $args ) ) {
+			while ( $excess > 0 ) {
+				$batch = min( $excess, 5000 );
+				$sql   = "DELETE FROM %i WHERE {$condition} ORDER BY id ASC LIMIT %d";
+				// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- $condition is one of the literal conditions above; values are bound here.
+				$gone = (int) $wpdb->query( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $args, array( $batch ) ) ) );
+				if ( $gone <= 0 ) {
+					break;
+				}
+				$deleted += $gone;
+				$excess  -= $gone;
+			}
+		}
+		return $deleted;
+	}
+
+	/**
+	 * Pending rows created before $created_before (the backlog Site Health reports).
+	 *
+	 * @param int $created_before Unix time.
+	 * @return int
+	 */
+	public function count_pending_before( int $created_before ): int {
+		global $wpdb;
+		return (int) $wpdb->get_var(
+			$wpdb->prepare(
+				"SELECT COUNT(*) FROM %i WHERE status = 'pending' AND created_at < %s",
+				OutboxTable::name(),
+				self::datetime( $created_before )
+			)
+		);
+	}
+
+	/**
+	 * Rows whose payload carries any of these identity hashes (em, ph, external_id and their
+	 * variants), oldest first, one page at a time. Used by the personal-data exporter.
+	 *
+	 * @param array<string, string> $hashes Identity key => SHA-256 hex.
+	 * @param int                   $offset Rows to skip.
+	 * @param int                   $limit  Page size.
+	 * @return list<array<string, string|null>>
+	 */
+	public function find_by_identity( array $hashes, int $offset, int $limit ): array {
+		global $wpdb;
+		list( $match, $values ) = self::identity_match( $hashes );
+		if ( '' === $match ) {
+			return array();
+		}
+		$sql = "SELECT * FROM %i WHERE ({$match}) ORDER BY id ASC LIMIT %d OFFSET %d";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- $match holds only literal LIKE clauses with %s placeholders; values are bound here.
+		$rows = $wpdb->get_results( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $values, array( max( 1, $limit ), max( 0, $offset ) ) ) ), ARRAY_A );
+		return is_array( $rows ) ? array_values( $rows ) : array();
+	}
+
+	/**
+	 * Deletes up to $limit rows whose payload carries any of these identity hashes.
+	 *
+	 * @param array<string, string> $hashes Identity key => SHA-256 hex.
+	 * @param int                   $limit  Batch size.
+	 * @return int Rows deleted.
+	 */
+	public function delete_by_identity( array $hashes, int $limit ): int {
+		global $wpdb;
+		list( $match, $values ) = self::identity_match( $hashes );
+		if ( '' === $match ) {
+			return 0;
+		}
+		$sql = "DELETE FROM %i WHERE ({$match}) ORDER BY id ASC LIMIT %d";
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- see find_by_identity().
+		return (int) $wpdb->query( $wpdb->prepare( $sql, array_merge( array( OutboxTable::name() ), $values, array( max( 1, $limit ) ) ) ) );
+	}
+
+	/**
+	 * WHERE clause (with placeholders) and values for the admin filters.
+	 *
+	 * @param array{status?: string, priority?: int, event?: string} $filters Filters.
+	 * @return array{0: string, 1: list<string|int>}
+	 */
+	private static function where( array $filters ): array {
+		$clauses = array( '1 = 1' );
+		$values  = array();
+		if ( isset( $filters['status'] ) && in_array( $filters['status'], self::STATUSES, true ) ) {
+			$clauses[] = 'status = %s';
+			$values[]  = $filters['status'];
+		}
+		if ( isset( $filters['priority'] ) ) {
+			$clauses[] = 'priority = %d';
+			$values[]  = (int) $filters['priority'];
+		}
+		if ( isset( $filters['event'] ) && '' !== $filters['event'] ) {
+			$clauses[] = 'event_name = %s';
+			$values[]  = $filters['event'];
+		}
+		return array( implode( ' AND ', $clauses ), $values );
+	}
+
+	/**
+	 * LIKE clauses matching `"<key>":"<hash>"` in stored payloads (the exact bytes EventJson
+	 * writes), for well-formed hashes only.
+	 *
+	 * @param array<string, string> $hashes Identity key => SHA-256 hex.
+	 * @return array{0: string, 1: list<string>}
+	 */
+	private static function identity_match( array $hashes ): array {
+		global $wpdb;
+		$clauses = array();
+		$values  = array();
+		foreach ( $hashes as $key => $hash ) {
+			if ( 1 !== preg_match( '/^[a-z_]{2,16}$/', (string) $key ) || 1 !== preg_match( '/^[a-f0-9]{64}$/', $hash ) ) {
+				continue;
+			}
+			$clauses[] = 'payload LIKE %s';
+			$values[]  = '%' . $wpdb->esc_like( '"' . $key . '":"' . $hash . '"' ) . '%';
+		}
+		return array( implode( ' OR ', $clauses ), $values );
+	}
+
+	/**
 	 * UTC DATETIME for a unix time.
 	 *
 	 * @param int $time Unix time.

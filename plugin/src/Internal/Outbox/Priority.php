@@ -11,8 +11,15 @@ namespace LayerSync\Internal\Outbox;
 
 /**
  * Orders the outbox so money events leave first, and keeps them longest when the relay is
- * unreachable: a purchase held for two weeks is still worth sending, a page view is not.
- * Lower numbers drain first.
+ * unreachable: a purchase held for weeks is still worth sending (and may be replayed), a page
+ * view a day later is not. Lower numbers drain first and are evicted last.
+ *
+ * Tiers (priority → retention of an undelivered event):
+ * - 0: purchase, refund — 30 days; never evicted by the outbox size cap;
+ * - 10: lead, sign_up, subscribe, start_trial — 7 days;
+ * - 20: begin_checkout, add_shipping_info, add_payment_info, add_to_cart — 7 days;
+ * - 30 and above: behavioural events (cart views and removals, custom:<name>, searches,
+ *   product views, page views) — 1 day; the size cap evicts them first, oldest first.
  *
  * @since 0.1.0
  */
@@ -28,7 +35,7 @@ final class Priority {
 		'begin_checkout'    => 20,
 		'add_shipping_info' => 20,
 		'add_payment_info'  => 20,
-		'add_to_cart'       => 30,
+		'add_to_cart'       => 20,
 		'remove_from_cart'  => 30,
 		'view_cart'         => 30,
 		'search'            => 40,
@@ -38,9 +45,25 @@ final class Priority {
 	);
 
 	/**
-	 * Priority of custom:<name> events: with the funnel, below conversions.
+	 * Priority of custom:<name> events: behavioural, below the funnel.
 	 */
 	private const CUSTOM = 30;
+
+	/**
+	 * Money events: longest retention, never evicted.
+	 */
+	public const MONEY = 0;
+
+	/**
+	 * Highest priority number that is still a conversion or funnel event (7-day retention);
+	 * anything above is behavioural.
+	 */
+	public const LAST_FUNNEL = 20;
+
+	/**
+	 * Every priority in use, lowest (most important) first.
+	 */
+	public const ALL = array( 0, 10, 20, 30, 40, 50 );
 
 	/**
 	 * Priority for an event name.
@@ -59,12 +82,22 @@ final class Priority {
 	 * @return int Seconds.
 	 */
 	public static function retention_seconds( int $priority ): int {
-		if ( $priority <= 10 ) {
-			return 14 * 86400;
+		if ( $priority <= self::MONEY ) {
+			return 30 * 86400;
 		}
-		if ( $priority <= 30 ) {
+		if ( $priority <= self::LAST_FUNNEL ) {
 			return 7 * 86400;
 		}
-		return 3 * 86400;
+		return 86400;
+	}
+
+	/**
+	 * How long an undelivered event with this name is kept.
+	 *
+	 * @param string $event_name Standard or custom:<name>.
+	 * @return int Seconds.
+	 */
+	public static function retention_for_event( string $event_name ): int {
+		return self::retention_seconds( self::for_event( $event_name ) );
 	}
 }

@@ -26,6 +26,11 @@ final class RelayClient {
 	public const INGEST_PATH = '/v1/events';
 
 	/**
+	 * Signed privacy deletion (docs/CONTRACT.md, "Privacy delete").
+	 */
+	public const PRIVACY_DELETE_PATH = '/v1/privacy/delete';
+
+	/**
 	 * Settings holding URL, site id and secret.
 	 *
 	 * @var Settings
@@ -62,6 +67,24 @@ final class RelayClient {
 			$this->settings->site_id(),
 			$this->settings->secret(),
 			$body
+		);
+	}
+
+	/**
+	 * Asks the relay to delete everything it holds for a person: events, deliveries and
+	 * dead letters whose identity carries one of these hashes. Signed exactly like ingest.
+	 *
+	 * @param array{external_id?: string, em?: string, ph?: string} $identifiers SHA-256 hex each.
+	 * @return RelayResponse
+	 */
+	public function delete_personal_data( array $identifiers ): RelayResponse {
+		$body = (string) wp_json_encode( (object) $identifiers, JSON_UNESCAPED_SLASHES );
+		return $this->post_signed(
+			$this->settings->relay_url(),
+			$this->settings->site_id(),
+			$this->settings->secret(),
+			$body,
+			self::PRIVACY_DELETE_PATH
 		);
 	}
 
@@ -144,19 +167,20 @@ final class RelayClient {
 	}
 
 	/**
-	 * One signed POST to {relay}/v1/events.
+	 * One signed POST to {relay}{path} ({relay}/v1/events by default).
 	 *
 	 * @param string $relay_url Relay base URL.
 	 * @param string $site_id   Site id.
 	 * @param string $secret    Secret (only used to sign; never logged).
 	 * @param string $body      Exact body bytes.
+	 * @param string $path      Path under the relay URL.
 	 * @return RelayResponse
 	 */
-	private function post_signed( string $relay_url, string $site_id, string $secret, string $body ): RelayResponse {
+	private function post_signed( string $relay_url, string $site_id, string $secret, string $body, string $path = self::INGEST_PATH ): RelayResponse {
 		$timestamp = time();
 		$headers   = Signer::headers( $site_id, $secret, wp_generate_uuid4(), $timestamp, $body );
 		$result    = wp_remote_post(
-			untrailingslashit( $relay_url ) . self::INGEST_PATH,
+			untrailingslashit( $relay_url ) . $path,
 			array(
 				'body'        => $body,
 				'headers'     => $headers,

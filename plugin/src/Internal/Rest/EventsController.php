@@ -11,6 +11,9 @@ namespace LayerSync\Internal\Rest;
 
 use LayerSync\Internal\Event\EventRecorder;
 use LayerSync\Internal\Event\EventValidator;
+use LayerSync\Internal\Event\ValidationResult;
+use LayerSync\Internal\Privacy\ConsentResolver;
+use LayerSync\Internal\Privacy\VisitorId;
 use LayerSync\Internal\Settings;
 use WP_Error;
 use WP_REST_Request;
@@ -22,9 +25,12 @@ use WP_REST_Server;
  *
  * Public on purpose — pages are served from full-page caches for days, so there is no nonce to
  * check — but same-origin only: a request announcing another origin (Origin header, or
- * Sec-Fetch-Site: cross-site) is refused. Events are validated against the contract, raw
- * personal data is refused, purchase/refund are refused (server hooks only), and the request's
- * IP and user agent are added. The only cost on the visitor's request is the outbox insert.
+ * Sec-Fetch-Site: cross-site) is refused. Abuse limits come first: a per-client request limit
+ * (429 with Retry-After; see RateLimiter), a body cap (413) and a batch cap (400). Events are
+ * validated against the contract, raw personal data is refused, purchase/refund are refused
+ * (server hooks only), and the request's IP and user agent are added. With consent, the
+ * first-party visitor id (`layersync_uid`) is renewed and added as identity.external_id. The only
+ * cost on the visitor's request is the outbox insert (and the rate counter).
  *
  * Nothing from the body is ever logged; answers name fields, never submitted values.
  *
@@ -67,16 +73,34 @@ final class EventsController {
 	private Settings $settings;
 
 	/**
+	 * Per-client request limit.
+	 *
+	 * @var RateLimiter
+	 */
+	private RateLimiter $limiter;
+
+	/**
+	 * First-party visitor id.
+	 *
+	 * @var VisitorId
+	 */
+	private VisitorId $visitor;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param EventRecorder  $recorder  Records valid events.
-	 * @param EventValidator $validator Validates browser events.
-	 * @param Settings       $settings  Settings.
+	 * @param EventRecorder    $recorder  Records valid events.
+	 * @param EventValidator   $validator Validates browser events.
+	 * @param Settings         $settings  Settings.
+	 * @param RateLimiter|null $limiter   Per-client request limit (a default one when null).
+	 * @param VisitorId|null   $visitor   First-party visitor id (a default one when null).
 	 */
-	public function __construct( EventRecorder $recorder, EventValidator $validator, Settings $settings ) {
+	public function __construct( EventRecorder $recorder, EventValidator $validator, Settings $settings, ?RateLimiter $limiter = null, ?VisitorId $visitor = null ) {
 		$this->recorder  = $recorder;
 		$this->validator = $validator;
 		$this->settings  = $settings;
+		$this->limiter   = $limiter ?? new RateLimiter();
+		$this->visitor   = $visitor ?? new VisitorId();
 	}
 
 	/**
@@ -84,6 +108,7 @@ final class EventsController {
 	 */
 	public function register(): void {
 		add_action( 'rest_api_init', array( $this, 'register_routes' ) );
+		add_filter( 'rest_pre_dispatch', array( $this, 'limit_requests' ), 9, 3 );
 		add_filter( 'rest_pre_dispatch', array( $this, 'reject_oversized_body' ), 10, 3 );
 	}
 
@@ -113,6 +138,61 @@ final class EventsController {
 	}
 
 	/**
+	 * Answers 429 with Retry-After when the client sent more requests than the site allows in
+	 * the current window (settings: layersync_rate_limit per layersync_rate_window seconds).
+	 * Every request to the route counts, valid or not, before anything else is done with it.
+	 *
+	 * @param mixed           $result  Response to short-circuit with, or null.
+	 * @param WP_REST_Server  $server  Server.
+	 * @param WP_REST_Request $request Request.
+	 * @return mixed
+	 */
+	public function limit_requests( $result, $server, $request ) {
+		if ( null !== $result || ! $request instanceof WP_REST_Request || ! self::is_events_request( $request ) ) {
+			return $result;
+		}
+		$config = $this->settings->rate_limit();
+
+		/**
+		 * Filters the per-client limit of the events route for one request: requests per window
+		 * and window length in seconds. Return a limit of 0 to exempt the request (e.g. your own
+		 * monitoring). Counters are keyed by a keyed hash of the client address (IPv6 per /64).
+		 *
+		 * @since 0.1.0
+		 *
+		 * @param array{limit: int, window: int} $config  From the settings (default 240 per 60 s).
+		 * @param WP_REST_Request                $request The events request.
+		 */
+		$config = apply_filters( 'layersync_rate_limit', $config, $request );
+		$limit  = is_array( $config ) && isset( $config['limit'] ) ? (int) $config['limit'] : 0;
+		$window = is_array( $config ) && isset( $config['window'] ) ? (int) $config['window'] : Settings::DEFAULT_RATE_WINDOW;
+		$hit    = $this->limiter->hit( $this->client_ip( $request ), $limit, $window );
+		if ( $hit['allowed'] ) {
+			return $result;
+		}
+		$response = new WP_REST_Response(
+			array(
+				'code'    => 'layersync_rate_limited',
+				'message' => sprintf(
+					/* translators: 1: requests allowed, 2: window in seconds, 3: seconds to wait */
+					__( 'Too many event requests from this address: at most %1$d per %2$d seconds are accepted. Send again in %3$d seconds (queued events are kept).', 'layersync' ),
+					$limit,
+					max( 1, $window ),
+					$hit['retry_after']
+				),
+				'data'    => array(
+					'status'      => 429,
+					'retry_after' => $hit['retry_after'],
+				),
+			),
+			429
+		);
+		$response->header( 'Retry-After', (string) $hit['retry_after'] );
+		$response->header( 'Cache-Control', 'no-store' );
+		return $response;
+	}
+
+	/**
 	 * Answers 413 for oversized bodies before WordPress decodes the JSON.
 	 *
 	 * @param mixed           $result  Response to short-circuit with, or null.
@@ -121,10 +201,7 @@ final class EventsController {
 	 * @return mixed
 	 */
 	public function reject_oversized_body( $result, $server, $request ) {
-		if ( null !== $result || ! $request instanceof WP_REST_Request || 'POST' !== $request->get_method() ) {
-			return $result;
-		}
-		if ( '/' . self::NAMESPACE . self::ROUTE !== strtolower( untrailingslashit( $request->get_route() ) ) ) {
+		if ( null !== $result || ! $request instanceof WP_REST_Request || ! self::is_events_request( $request ) ) {
 			return $result;
 		}
 		$size = strlen( $request->get_body() );
@@ -184,14 +261,20 @@ final class EventsController {
 		$results    = array();
 		$counts     = array_fill_keys( array( EventRecorder::QUEUED, EventRecorder::DUPLICATE, EventRecorder::REJECTED, EventRecorder::ERROR ), 0 );
 
+		$validations = array();
+		foreach ( array_values( $events ) as $index => $raw ) {
+			$validations[ $index ] = $this->validator->validate_browser_event( $raw, $now );
+		}
+		$visitor_id = $this->visitor_id( $validations );
+
 		foreach ( array_values( $events ) as $index => $raw ) {
 			$row        = array(
 				'index'    => $index,
 				'event_id' => self::echoable_event_id( $raw ),
 			);
-			$validation = $this->validator->validate_browser_event( $raw, $now );
+			$validation = $validations[ $index ];
 			if ( $validation->is_valid() ) {
-				$event   = $validation->event;
+				$event   = self::with_visitor_id( $validation->event, $visitor_id );
 				$context = isset( $event['context'] ) && is_array( $event['context'] ) ? $event['context'] : array();
 				if ( '' !== $ip ) {
 					$context['ip']            = $anonymize ? (string) wp_privacy_anonymize_ip( $ip ) : $ip;
@@ -257,6 +340,55 @@ final class EventsController {
 	}
 
 	/**
+	 * Renews (or creates) the visitor id cookie when the batch's latest consent snapshot allows
+	 * storage, deletes it when it does not; a batch without any snapshot leaves it alone and
+	 * gets no id.
+	 *
+	 * @param array<int, ValidationResult> $validations Validated events, in batch order.
+	 * @return string Visitor id for this batch, or ''.
+	 */
+	private function visitor_id( array $validations ): string {
+		$latest = null;
+		foreach ( $validations as $validation ) {
+			if ( $validation->is_valid() && isset( $validation->event['consent'] ) && is_array( $validation->event['consent'] ) ) {
+				$latest = $validation->event['consent'];
+			}
+		}
+		return null === $latest ? '' : $this->visitor->sync( $latest );
+	}
+
+	/**
+	 * Adds identity.external_id (SHA-256 of the visitor id) to an event whose own consent
+	 * snapshot allows storage and which has no external_id of its own.
+	 *
+	 * @param array<string, mixed> $event      Validated event.
+	 * @param string               $visitor_id Visitor id, or ''.
+	 * @return array<string, mixed>
+	 */
+	private static function with_visitor_id( array $event, string $visitor_id ): array {
+		if ( '' === $visitor_id || ! isset( $event['consent'] ) || ! is_array( $event['consent'] ) || ! ConsentResolver::allows_storage( $event['consent'] ) ) {
+			return $event;
+		}
+		$identity = isset( $event['identity'] ) && is_array( $event['identity'] ) ? $event['identity'] : array();
+		if ( ! isset( $identity['external_id'] ) ) {
+			$identity['external_id'] = VisitorId::external_id( $visitor_id );
+			$event['identity']       = $identity;
+		}
+		return $event;
+	}
+
+	/**
+	 * Whether a request is a POST to this route.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return bool
+	 */
+	private static function is_events_request( WP_REST_Request $request ): bool {
+		return 'POST' === $request->get_method()
+			&& '/' . self::NAMESPACE . self::ROUTE === strtolower( untrailingslashit( $request->get_route() ) );
+	}
+
+	/**
 	 * The visitor's IP: REMOTE_ADDR, which proxies cannot forge. Sites behind a trusted reverse
 	 * proxy or CDN provide the real client address through the layersync_client_ip filter.
 	 *
@@ -267,15 +399,16 @@ final class EventsController {
 		$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : '';
 
 		/**
-		 * Filters the client IP stored with browser events.
+		 * Filters the client IP stored with events (browser events and server-recorded leads).
 		 *
 		 * By default this is REMOTE_ADDR. Behind a reverse proxy or CDN, return the address from
 		 * the header your proxy sets (and only when the request really came through it).
 		 *
 		 * @since 0.1.0
 		 *
-		 * @param string          $ip      REMOTE_ADDR.
-		 * @param WP_REST_Request $request The events request.
+		 * @param string               $ip      REMOTE_ADDR.
+		 * @param WP_REST_Request|null $request The events request, or null when the server records
+		 *                                      an event itself (a lead-form submission, a sign-up).
 		 */
 		$ip = apply_filters( 'layersync_client_ip', $remote, $request );
 		$ip = is_string( $ip ) ? filter_var( trim( $ip ), FILTER_VALIDATE_IP ) : false;

@@ -9,7 +9,10 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal\Rest;
 
+use LayerSync\Internal\Admin\RelayAdminClient;
+use LayerSync\Internal\Commerce\CommerceSettings;
 use LayerSync\Internal\Outbox\DrainScheduler;
+use LayerSync\Internal\Outbox\Drainer;
 use LayerSync\Internal\Outbox\OutboxRepository;
 use LayerSync\Internal\Relay\RelayClient;
 use LayerSync\Internal\Settings;
@@ -60,18 +63,27 @@ final class SettingsController {
 	private DrainScheduler $scheduler;
 
 	/**
+	 * WooCommerce settings (tracked funnel events, purchase timing of offline gateways).
+	 *
+	 * @var CommerceSettings
+	 */
+	private CommerceSettings $commerce;
+
+	/**
 	 * Constructor.
 	 *
 	 * @param Settings         $settings  Settings.
 	 * @param RelayClient      $client    Relay client.
 	 * @param OutboxRepository $outbox    Outbox.
 	 * @param DrainScheduler   $scheduler Drain scheduling.
+	 * @param CommerceSettings $commerce  WooCommerce settings (a default one when null).
 	 */
-	public function __construct( Settings $settings, RelayClient $client, OutboxRepository $outbox, DrainScheduler $scheduler ) {
+	public function __construct( Settings $settings, RelayClient $client, OutboxRepository $outbox, DrainScheduler $scheduler, ?CommerceSettings $commerce = null ) {
 		$this->settings  = $settings;
 		$this->client    = $client;
 		$this->outbox    = $outbox;
 		$this->scheduler = $scheduler;
+		$this->commerce  = $commerce ?? new CommerceSettings();
 	}
 
 	/**
@@ -109,6 +121,58 @@ final class SettingsController {
 				'type'        => 'string',
 				'enum'        => array( Settings::CONSENT_GRANTED, Settings::CONSENT_DENIED ),
 			),
+			'require_consent' => array(
+				'description' => __( 'Strict default-denied mode: record nothing until ad_storage or analytics_storage is granted.', 'layersync' ),
+				'type'        => 'boolean',
+			),
+			'do_not_sell'     => array(
+				'description' => __( 'Mark every event Do-Not-Sell (consent.do_not_sell).', 'layersync' ),
+				'type'        => 'boolean',
+			),
+			'ldu'             => array(
+				'description' => __( 'Apply Meta Limited Data Use to every event (consent.ldu).', 'layersync' ),
+				'type'        => 'boolean',
+			),
+			'ldu_region'      => array(
+				'description' => __( 'Limited Data Use region: empty (the platform geolocates), a country such as US, or a country and state such as US-CA.', 'layersync' ),
+				'type'        => 'string',
+				'maxLength'   => 6,
+			),
+			'rate_limit'      => array(
+				'description' => __( 'Event requests accepted per visitor address and window; 0 turns the limit off.', 'layersync' ),
+				'type'        => 'integer',
+				'minimum'     => 0,
+				'maximum'     => 100000,
+			),
+			'rate_window'     => array(
+				'description' => __( 'Length of the rate-limit window in seconds.', 'layersync' ),
+				'type'        => 'integer',
+				'minimum'     => 1,
+				'maximum'     => 3600,
+			),
+			'outbox_max_rows' => array(
+				'description' => __( 'Size cap of the outbox in rows (0: none); above it the least important events are removed first, never purchases or refunds.', 'layersync' ),
+				'type'        => 'integer',
+				'minimum'     => 0,
+				'maximum'     => 10000000,
+			),
+			'commerce_events' => array(
+				'description' => __( 'WooCommerce funnel events to record; leave out to keep the saved list.', 'layersync' ),
+				'type'        => 'array',
+				'items'       => array(
+					'type' => 'string',
+					'enum' => CommerceSettings::EVENTS,
+				),
+				'uniqueItems' => true,
+			),
+			'purchase_timing' => array(
+				'description'          => __( 'Per offline gateway (bacs, cheque, cod): send the purchase when the order is "placed" or when it is "paid". Gateways left out keep their setting.', 'layersync' ),
+				'type'                 => 'object',
+				'additionalProperties' => array(
+					'type' => 'string',
+					'enum' => CommerceSettings::TIMINGS,
+				),
+			),
 		);
 
 		register_rest_route(
@@ -135,7 +199,8 @@ final class SettingsController {
 			$test_args[ $key ]['required']    = false;
 			$test_args[ $key ]['description'] = __( 'Value to test instead of the saved one (optional).', 'layersync' );
 		}
-		unset( $test_args['anonymize_ip'], $test_args['consent_default'] );
+		unset( $test_args['anonymize_ip'], $test_args['consent_default'], $test_args['commerce_events'], $test_args['purchase_timing'] );
+		unset( $test_args['require_consent'], $test_args['do_not_sell'], $test_args['ldu'], $test_args['ldu_region'], $test_args['rate_limit'], $test_args['rate_window'], $test_args['outbox_max_rows'] );
 		register_rest_route(
 			self::NAMESPACE,
 			'/admin/test-connection',
@@ -203,9 +268,37 @@ final class SettingsController {
 			);
 		}
 
+		$events = $request->get_param( 'commerce_events' );
+		$events = null === $events ? null : CommerceSettings::validate_events( $events );
+		if ( is_wp_error( $events ) ) {
+			return $events;
+		}
+		$timing = $request->get_param( 'purchase_timing' );
+		$timing = null === $timing ? null : $this->commerce->validate_purchase_timing( $timing );
+		if ( is_wp_error( $timing ) ) {
+			return $timing;
+		}
+
+		$ldu_region = $request->get_param( 'ldu_region' );
+		$ldu_region = null === $ldu_region ? null : Settings::validate_ldu_region( (string) $ldu_region );
+		if ( is_wp_error( $ldu_region ) ) {
+			$ldu_region->add_data(
+				array(
+					'status' => 400,
+					'field'  => 'ldu_region',
+				)
+			);
+			return $ldu_region;
+		}
+		$flag = static fn( $value ): ?bool => null === $value ? null : (bool) $value;
+		$int  = static fn( $value ): ?int => null === $value ? null : (int) $value;
+		$this->settings->save_privacy_switches( $flag( $request->get_param( 'require_consent' ) ), $flag( $request->get_param( 'do_not_sell' ) ), $flag( $request->get_param( 'ldu' ) ), $ldu_region );
+		$this->settings->save_limits( $int( $request->get_param( 'rate_limit' ) ), $int( $request->get_param( 'rate_window' ) ), $int( $request->get_param( 'outbox_max_rows' ) ) );
+
 		$anonymize = $request->get_param( 'anonymize_ip' );
 		$consent   = $request->get_param( 'consent_default' );
 		$this->settings->save_connection( $relay_url, $site_id, $secret );
+		$this->commerce->save( $events, $timing );
 		$this->settings->save_privacy(
 			null === $anonymize ? null : (bool) $anonymize,
 			is_string( $consent ) ? $consent : null
@@ -229,7 +322,17 @@ final class SettingsController {
 			return $checked;
 		}
 		list( $relay_url, $site_id, $secret ) = $checked;
-		return new WP_REST_Response( $this->client->test_connection( $relay_url, $site_id, $secret ) );
+		$result                               = $this->client->test_connection( $relay_url, $site_id, $secret );
+		// TLS vs unreachable, and the relay's version through the site-signed admin API.
+		$tested = array_filter(
+			array(
+				'relay_url' => $relay_url,
+				'site_id'   => $site_id,
+				'secret'    => $secret,
+			),
+			'is_string'
+		);
+		return new WP_REST_Response( ( new RelayAdminClient( $this->settings ) )->refine_diagnosis( $result, $tested ) );
 	}
 
 	/**
@@ -245,6 +348,7 @@ final class SettingsController {
 				'outbox'          => $this->outbox->count_by_status(),
 				'next_attempt_at' => null === $next ? null : gmdate( 'c', $next ),
 				'drain_scheduled' => $this->scheduler->is_scheduled(),
+				'drain'           => Drainer::state(),
 			)
 		);
 	}
@@ -252,16 +356,26 @@ final class SettingsController {
 	/**
 	 * What the admin app sees of the settings (never the secret).
 	 *
-	 * @return array{relay_url: string, site_id: string, secret_set: bool, secret_hint: string, anonymize_ip: bool, consent_default: string}
+	 * @return array{relay_url: string, site_id: string, secret_set: bool, secret_hint: string, anonymize_ip: bool, consent_default: string, require_consent: bool, do_not_sell: bool, ldu: bool, ldu_region: string, rate_limit: int, rate_window: int, outbox_max_rows: int, commerce_events: string[], purchase_timing: array<string, string>}
 	 */
 	private function settings_data(): array {
-		return array(
-			'relay_url'       => $this->settings->relay_url(),
-			'site_id'         => $this->settings->site_id(),
-			'secret_set'      => '' !== $this->settings->secret(),
-			'secret_hint'     => $this->settings->secret_hint(),
-			'anonymize_ip'    => $this->settings->anonymize_ip(),
-			'consent_default' => $this->settings->consent_default(),
+		return array_merge(
+			array(
+				'relay_url'       => $this->settings->relay_url(),
+				'site_id'         => $this->settings->site_id(),
+				'secret_set'      => '' !== $this->settings->secret(),
+				'secret_hint'     => $this->settings->secret_hint(),
+				'anonymize_ip'    => $this->settings->anonymize_ip(),
+				'consent_default' => $this->settings->consent_default(),
+				'require_consent' => $this->settings->require_consent(),
+				'do_not_sell'     => $this->settings->do_not_sell(),
+				'ldu'             => null !== $this->settings->ldu(),
+				'ldu_region'      => $this->settings->ldu_region(),
+				'rate_limit'      => $this->settings->rate_limit()['limit'],
+				'rate_window'     => $this->settings->rate_limit()['window'],
+				'outbox_max_rows' => $this->settings->outbox_max_rows(),
+			),
+			$this->commerce->to_array()
 		);
 	}
 

@@ -63,6 +63,50 @@ final class DrainSchedulerTest extends IntegrationTestCase {
 		$this->assertGreaterThan( time(), $event->timestamp, 'the first run is one interval away, not now' );
 	}
 
+	public function test_kick_spawns_wp_cron_at_shutdown_only_when_this_request_queued_a_due_drain(): void {
+		$spawned   = 0;
+		$spawn     = static function () use ( &$spawned ): bool {
+			++$spawned;
+			return true;
+		};
+		$scheduler = new DrainScheduler( $spawn );
+		// The harness defines DISABLE_WP_CRON (its cron ticker stands in for the system cron).
+		$this->assertTrue( defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON );
+
+		$scheduler->schedule_soon();
+		$this->assertFalse( $scheduler->kick(), 'with DISABLE_WP_CRON the system cron drives the drain' );
+		$this->assertSame( 0, $spawned );
+
+		$this->add_test_filter( 'layersync_loopback_kick', '__return_true' );
+		$this->assertTrue( $scheduler->kick() );
+		$this->assertSame( 1, $spawned );
+
+		// Nothing queued in this request: no kick.
+		$idle = new DrainScheduler( $spawn );
+		$this->assertFalse( $idle->kick() );
+
+		// Queued, but the drain is not due yet (backoff): no kick.
+		$later = new DrainScheduler( $spawn );
+		$later->schedule_soon();
+		wp_clear_scheduled_hook( DrainScheduler::HOOK_ASYNC );
+		$later->schedule_at( time() + 600 );
+		$this->assertFalse( $later->kick() );
+		$this->assertSame( 1, $spawned );
+	}
+
+	public function test_the_plugin_kicks_from_shutdown(): void {
+		global $wp_filter;
+		$callbacks = array();
+		foreach ( $wp_filter['shutdown']->callbacks ?? array() as $priority => $hooks ) {
+			foreach ( $hooks as $hook ) {
+				if ( is_array( $hook['function'] ) && $hook['function'][0] instanceof DrainScheduler ) {
+					$callbacks[] = $hook['function'][1];
+				}
+			}
+		}
+		$this->assertSame( array( 'kick' ), $callbacks );
+	}
+
 	#[RunInSeparateProcess]
 	#[PreserveGlobalState( false )]
 	public function test_action_scheduler_is_used_when_present(): void {

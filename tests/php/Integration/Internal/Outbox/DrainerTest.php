@@ -354,6 +354,73 @@ final class DrainerTest extends IntegrationTestCase {
 		}
 	}
 
+	public function test_relay_down_keeps_rows_with_the_error_and_backoff_then_drains_when_it_returns(): void {
+		delete_option( Drainer::OPTION_STATE );
+		$port = FakeRelayServer::free_port();
+		$this->connect( 'http://127.0.0.1:' . $port, 'shop-outage', self::SECRET );
+		$ids = $this->record( array( 'lead', 'page_view' ) );
+		wp_clear_scheduled_hook( DrainScheduler::HOOK_ASYNC );
+
+		// Down: nothing listens on the port.
+		$stats = $this->drainer->run();
+
+		$this->assertSame( 2, $stats['retried'] );
+		foreach ( $ids as $event_id ) {
+			$row = $this->outbox->find( $event_id );
+			$this->assertSame( 'pending', $row['status'] ?? '' );
+			$this->assertSame( '1', $row['attempts'] ?? '' );
+			$this->assertStringStartsWith( 'Relay unreachable: ', (string) ( $row['last_error'] ?? '' ) );
+			$this->assertGreaterThan( time(), OutboxRepository::timestamp( (string) ( $row['next_attempt_at'] ?? '' ) ), 'backed off' );
+		}
+		$state = Drainer::state();
+		$this->assertSame( 0, $state['last_success'] );
+		$this->assertStringStartsWith( 'Relay unreachable: ', $state['last_error'] );
+		// The follow-up drain waits for the backoff; nothing is attempted before it.
+		$scheduled = wp_next_scheduled( DrainScheduler::HOOK_ASYNC );
+		$this->assertSame( $this->outbox->next_attempt_time(), $scheduled );
+		$this->assertSame( 0, $this->drainer->run()['batches'], 'no attempt before the backoff ends' );
+
+		// Back: the relay listens on the same address; the backoff has passed when the
+		// scheduled drain fires.
+		$relay = new FakeRelayServer( self::SECRET, $port );
+		try {
+			foreach ( $ids as $event_id ) {
+				$this->make_due( $event_id );
+			}
+			do_action( DrainScheduler::HOOK_ASYNC );
+
+			foreach ( $ids as $event_id ) {
+				$row = $this->outbox->find( $event_id );
+				$this->assertSame( 'sent', $row['status'] ?? '' );
+				$this->assertSame( '2', $row['attempts'] ?? '' );
+				$this->assertNull( $row['last_error'] ?? null );
+			}
+			$this->assertCount( 1, $relay->requests() );
+			$this->assertTrue( $relay->requests()[0]['signature_ok'] );
+			$state = Drainer::state();
+			$this->assertGreaterThanOrEqual( time() - 5, $state['last_success'] );
+			$this->assertSame( '', $state['last_error'] );
+		} finally {
+			$relay->stop();
+			delete_option( Drainer::OPTION_STATE );
+		}
+	}
+
+	public function test_records_nothing_about_runs_that_had_nothing_to_send(): void {
+		delete_option( Drainer::OPTION_STATE );
+		$this->connect();
+		$this->assertSame( 0, $this->drainer->run()['batches'] );
+		$this->assertFalse( get_option( Drainer::OPTION_STATE ) );
+	}
+
+	public function test_after_delivery_action_reports_each_event(): void {
+		$this->connect();
+		$ids = $this->record( array( 'lead' ) );
+		$this->answer( 202, fn( array $events ) => self::results( $events, 'accepted' ) );
+		$this->drainer->run();
+		$this->assertSame( array( array( $ids['lead'], 'sent', '' ) ), $this->deliveries );
+	}
+
 	/**
 	 * Records one server event per name; returns event ids keyed by name.
 	 *

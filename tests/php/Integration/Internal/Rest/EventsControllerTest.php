@@ -10,7 +10,9 @@ declare( strict_types = 1 );
 namespace LayerSync\Tests\Integration\Internal\Rest;
 
 use LayerSync\Internal\Outbox\DrainScheduler;
+use LayerSync\Internal\Privacy\VisitorId;
 use LayerSync\Internal\Rest\EventsController;
+use LayerSync\Internal\Rest\RateLimiter;
 use LayerSync\Internal\Settings;
 use LayerSync\Tests\Integration\IntegrationTestCase;
 use LayerSync\Tests\Support\JsonSchema;
@@ -74,7 +76,10 @@ final class EventsControllerTest extends IntegrationTestCase {
 		$this->assertSame( '203.0.113.77', $stored['context']['ip'] );
 		$this->assertFalse( $stored['context']['ip_anonymized'] );
 		$this->assertSame( 'Mozilla/5.0 (Test)', $stored['context']['user_agent'] );
-		$this->assertSame( $event['identity'], $stored['identity'] );
+		// With consent, the first-party visitor id (set by this request) rides along as external_id.
+		$visitor_id = (string) ( $_COOKIE['layersync_uid'] ?? '' );
+		$this->assertMatchesRegularExpression( '/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/', $visitor_id );
+		$this->assertSame( $event['identity'] + array( 'external_id' => hash( 'sha256', $visitor_id ) ), $stored['identity'] );
 		$this->assertSame( $event['consent'], $stored['consent'] );
 
 		// What is stored is exactly what the relay's schema accepts.
@@ -344,6 +349,279 @@ final class EventsControllerTest extends IntegrationTestCase {
 		$big = $post( array(), str_repeat( ' ', EventsController::MAX_BODY_BYTES + 1 ) );
 		$this->assertSame( 413, wp_remote_retrieve_response_code( $big ) );
 		$this->assertCount( 1, self::outbox_rows() );
+	}
+
+	public function test_rate_limit_answers_429_with_retry_after_and_stores_no_raw_ip(): void {
+		global $wpdb;
+		$ip = '203.0.113.77';
+		$this->limit_to( 3 );
+		$_SERVER['REMOTE_ADDR'] = $ip;
+		delete_transient( RateLimiter::key( $ip ) );
+
+		for ( $i = 0; $i < 3; $i++ ) {
+			$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+		}
+		$limited = $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) );
+
+		$this->assertSame( 429, $limited->get_status() );
+		$this->assertSame( 'layersync_rate_limited', $limited->get_data()['code'] );
+		$this->assertStringContainsString( 'at most 3 per 60 seconds', $limited->get_data()['message'] );
+		$retry_after = (int) $limited->get_headers()['Retry-After'];
+		$this->assertGreaterThanOrEqual( 1, $retry_after );
+		$this->assertLessThanOrEqual( 60, $retry_after );
+		$this->assertSame( $retry_after, $limited->get_data()['data']['retry_after'] );
+		$this->assertCount( 3, self::outbox_rows(), 'the limited request stored nothing' );
+
+		// Counters are keyed by a keyed hash: the address appears nowhere in the options table.
+		$this->assertMatchesRegularExpression( '/^layersync_rl_[0-9a-f]{32}$/', RateLimiter::key( $ip ) );
+		$this->assertNotFalse( get_transient( RateLimiter::key( $ip ) ) );
+		$leaks = $wpdb->get_var(
+			$wpdb->prepare(
+				"SELECT COUNT(*) FROM {$wpdb->options} WHERE option_name LIKE %s OR option_value LIKE %s",
+				'%' . $wpdb->esc_like( $ip ) . '%',
+				'%' . $wpdb->esc_like( $ip ) . '%'
+			)
+		);
+		$this->assertSame( '0', $leaks );
+
+		// Another address has its own budget.
+		$_SERVER['REMOTE_ADDR'] = '203.0.113.78';
+		delete_transient( RateLimiter::key( '203.0.113.78' ) );
+		$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+	}
+
+	public function test_invalid_and_oversized_requests_count_against_the_limit(): void {
+		$this->limit_to( 2 );
+		$_SERVER['REMOTE_ADDR'] = '203.0.113.90';
+		delete_transient( RateLimiter::key( '203.0.113.90' ) );
+		$this->assertSame( 400, $this->rest( 'POST', self::ROUTE, null, array(), '{"events":[{"event_id":' )->get_status() );
+		$this->assertSame( 413, $this->rest( 'POST', self::ROUTE, null, array(), str_repeat( ' ', EventsController::MAX_BODY_BYTES + 1 ) )->get_status() );
+		$this->assertSame( 429, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+		$this->assertSame( array(), self::outbox_rows() );
+	}
+
+	public function test_ipv6_clients_are_limited_per_64_block(): void {
+		$this->limit_to( 1 );
+		$this->assertSame( RateLimiter::key( '2001:db8:1:2::1' ), RateLimiter::key( '2001:db8:1:2:ffff::9' ) );
+		$this->assertNotSame( RateLimiter::key( '2001:db8:1:2::1' ), RateLimiter::key( '2001:db8:1:3::1' ) );
+		$this->assertSame( RateLimiter::key( '192.0.2.1' ), RateLimiter::key( '::ffff:192.0.2.1' ) );
+		delete_transient( RateLimiter::key( '2001:db8:1:2::1' ) );
+
+		$_SERVER['REMOTE_ADDR'] = '2001:db8:1:2::1';
+		$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+		$_SERVER['REMOTE_ADDR'] = '2001:db8:1:2:ffff::9';
+		$this->assertSame( 429, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+	}
+
+	public function test_the_limit_can_be_turned_off_or_lifted_per_request(): void {
+		$this->limit_to( 0 );
+		$_SERVER['REMOTE_ADDR'] = '203.0.113.91';
+		for ( $i = 0; $i < 3; $i++ ) {
+			$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) )->get_status() );
+		}
+		$this->assertFalse( get_transient( RateLimiter::key( '203.0.113.91' ) ), 'no counter is written when the limit is off' );
+
+		$this->limit_to( 1 );
+		$this->add_test_filter(
+			'layersync_rate_limit',
+			static fn( array $config, \WP_REST_Request $request ) => 'monitor' === $request->get_header( 'x_monitor' ) ? array(
+				'limit'  => 0,
+				'window' => 60,
+			) : $config,
+			10,
+			2
+		);
+		for ( $i = 0; $i < 3; $i++ ) {
+			$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ), array( 'x_monitor' => 'monitor' ) )->get_status() );
+		}
+	}
+
+	public function test_fixed_window_resets(): void {
+		$now     = 1_800_000_030;
+		$limiter = new RateLimiter(
+			static function () use ( &$now ): int {
+				return $now;
+			}
+		);
+		delete_transient( RateLimiter::key( '192.0.2.55' ) );
+		$this->assertTrue( $limiter->hit( '192.0.2.55', 2, 60 )['allowed'] );
+		$this->assertTrue( $limiter->hit( '192.0.2.55', 2, 60 )['allowed'] );
+		$third = $limiter->hit( '192.0.2.55', 2, 60 );
+		$this->assertFalse( $third['allowed'] );
+		$this->assertSame( 30, $third['retry_after'], 'until the end of the 60-second window that started at :00' );
+		$now += 30;
+		$this->assertSame(
+			array(
+				'allowed'     => true,
+				'count'       => 1,
+				'retry_after' => 0,
+			),
+			$limiter->hit( '192.0.2.55', 2, 60 )
+		);
+		delete_transient( RateLimiter::key( '192.0.2.55' ) );
+	}
+
+	public function test_with_a_persistent_object_cache_counters_are_atomic_increments_there(): void {
+		global $wpdb;
+		$previous = wp_using_ext_object_cache( true );
+		try {
+			$now     = 1_800_000_000;
+			$limiter = new RateLimiter( static fn(): int => $now );
+			$queries = $wpdb->num_queries;
+			$this->assertSame( 1, $limiter->hit( '192.0.2.77', 2, 60 )['count'] );
+			$this->assertSame( 2, $limiter->hit( '192.0.2.77', 2, 60 )['count'] );
+			$this->assertFalse( $limiter->hit( '192.0.2.77', 2, 60 )['allowed'] );
+			$this->assertSame( $queries, $wpdb->num_queries, 'no database query' );
+			$this->assertSame( 3, wp_cache_get( RateLimiter::key( '192.0.2.77' ) . '_' . $now, RateLimiter::CACHE_GROUP ) );
+		} finally {
+			// The global starts out null, and null would leave it set: restore a boolean.
+			wp_using_ext_object_cache( (bool) $previous );
+		}
+	}
+
+	public function test_batch_limit_and_body_cap_are_checked_before_any_event(): void {
+		$events = array();
+		for ( $i = 0; $i < EventsController::MAX_EVENTS; $i++ ) {
+			$events[] = self::browser_event();
+		}
+		$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, array( 'events' => $events ) )->get_status(), 'exactly the batch limit is accepted' );
+		$this->assertCount( EventsController::MAX_EVENTS, self::outbox_rows() );
+
+		$body = '{"events":[' . (string) wp_json_encode( self::browser_event() ) . ']}';
+		$body = $body . str_repeat( ' ', EventsController::MAX_BODY_BYTES - strlen( $body ) );
+		$this->assertSame( 202, $this->rest( 'POST', self::ROUTE, null, array(), $body )->get_status(), 'a body of exactly the cap is accepted' );
+		$this->assertSame( 413, $this->rest( 'POST', self::ROUTE, null, array(), $body . ' ' )->get_status() );
+	}
+
+	public function test_validation_errors_name_each_problem(): void {
+		$event  = self::browser_event(
+			array(
+				'event_id'   => 'bad id with spaces',
+				'event_time' => 1732390000123,
+				'identity'   => array( 'ph' => '+1 650 555 1212' ),
+				'extra'      => true,
+			)
+		);
+		$reason = (string) $this->rest( 'POST', self::ROUTE, array( 'events' => array( $event ) ) )->get_data()['results'][0]['reason'];
+		$this->assertStringContainsString( 'extra is not a known field', $reason );
+		$this->assertStringContainsString( 'event_id must be 1-128 characters', $reason );
+		$this->assertStringContainsString( 'event_time', $reason );
+		$this->assertStringContainsString( 'identity.ph must be a SHA-256 hash', $reason );
+		$this->assertStringNotContainsString( '650', $reason, 'answers never repeat submitted values' );
+	}
+
+	public function test_visitor_id_cookie_becomes_external_id_only_with_consent(): void {
+		$uid                          = '6f1c2b9e-8d1a-4c3b-9e2f-0a1b2c3d4e5f';
+		$_COOKIE[ VisitorId::COOKIE ] = $uid;
+
+		$this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) );
+		$stored = json_decode( (string) self::outbox_rows()[0]['payload'], true );
+		$this->assertSame( hash( 'sha256', $uid ), $stored['identity']['external_id'] );
+		$this->assertSame( $uid, $_COOKIE[ VisitorId::COOKIE ], 'the same id is kept (and renewed)' );
+
+		// A snapshot without storage consent: no external_id, and the cookie is deleted.
+		$denied = self::browser_event(
+			array(
+				'consent' => array(
+					'ad_storage'         => 'denied',
+					'analytics_storage'  => 'denied',
+					'ad_user_data'       => 'denied',
+					'ad_personalization' => 'denied',
+					'do_not_sell'        => false,
+				),
+			)
+		);
+		$this->rest( 'POST', self::ROUTE, array( 'events' => array( $denied ) ) );
+		$stored = json_decode( (string) self::outbox_rows()[1]['payload'], true );
+		$this->assertArrayNotHasKey( 'external_id', $stored['identity'] );
+		$this->assertArrayNotHasKey( VisitorId::COOKIE, $_COOKIE );
+
+		// An external_id the page sent itself is kept.
+		$own = hash( 'sha256', 'customer-42' );
+		$this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event( array( 'identity' => array( 'external_id' => $own ) ) ) ) ) );
+		$stored = json_decode( (string) self::outbox_rows()[2]['payload'], true );
+		$this->assertSame( $own, $stored['identity']['external_id'] );
+	}
+
+	public function test_site_privacy_switches_travel_on_browser_events(): void {
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_DO_NOT_SELL, static fn() => '1' );
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_LDU, static fn() => '1' );
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_LDU_REGION, static fn() => 'US-CA' );
+		$this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) );
+		$payload = (string) self::outbox_rows()[0]['payload'];
+		$stored  = json_decode( $payload, true );
+		$this->assertTrue( $stored['consent']['do_not_sell'] );
+		$this->assertSame(
+			array(
+				'country' => 'US',
+				'state'   => 'CA',
+			),
+			$stored['consent']['ldu']
+		);
+		$this->assertSame( array(), JsonSchema::event_schema()->errors( json_decode( $payload ) ) );
+
+		// LDU without a region is an empty object ("the platform geolocates"), never [].
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_LDU_REGION, static fn() => '', 20 );
+		$this->rest( 'POST', self::ROUTE, array( 'events' => array( self::browser_event() ) ) );
+		$payload = (string) self::outbox_rows()[1]['payload'];
+		$this->assertStringContainsString( '"ldu":{}', $payload );
+		$this->assertSame( array(), JsonSchema::event_schema()->errors( json_decode( $payload ) ) );
+	}
+
+	public function test_before_enqueue_filter_can_drop_an_event(): void {
+		$this->add_test_filter( 'layersync_event_before_enqueue', static fn( array $event ) => 'page_view' === $event['event_name'] ? false : $event );
+		$response = $this->rest(
+			'POST',
+			self::ROUTE,
+			array( 'events' => array( self::browser_event( array( 'event_name' => 'page_view' ) ), self::browser_event() ) )
+		);
+		$this->assertSame( array( 'rejected', 'queued' ), array_column( $response->get_data()['results'], 'status' ) );
+		$this->assertSame( 'dropped by a layersync_event_before_enqueue filter', $response->get_data()['results'][0]['reason'] );
+		$this->assertSame( array( 'lead' ), array_column( self::outbox_rows(), 'event_name' ) );
+	}
+
+	public function test_rate_limit_and_visitor_cookie_over_real_http(): void {
+		$url = rest_url( 'layersync/v1/events' );
+		update_option( Settings::OPTION_RATE_LIMIT, '2' );
+		update_option( Settings::OPTION_RATE_WINDOW, '60' );
+		delete_transient( RateLimiter::key( '127.0.0.1' ) );
+		$post = static fn() => wp_remote_post(
+			$url,
+			array(
+				'headers' => array( 'Content-Type' => 'application/json' ),
+				'body'    => (string) wp_json_encode( array( 'events' => array( self::browser_event() ) ) ),
+				'timeout' => 20,
+			)
+		);
+		try {
+			$first = $post();
+			$this->assertSame( 202, wp_remote_retrieve_response_code( $first ), (string) wp_remote_retrieve_body( $first ) );
+			$cookies = (array) wp_remote_retrieve_header( $first, 'set-cookie' );
+			$uid     = array_values( array_filter( $cookies, static fn( $c ) => str_starts_with( (string) $c, VisitorId::COOKIE . '=' ) ) );
+			$this->assertCount( 1, $uid, 'the visitor id cookie is set on the (never cached) events answer' );
+			$this->assertMatchesRegularExpression( '/^layersync_uid=[0-9a-f-]{36}; expires=[^;]+; Max-Age=63072000; path=\/; HttpOnly; SameSite=Lax$/', (string) $uid[0] );
+			$this->assertSame( 202, wp_remote_retrieve_response_code( $post() ) );
+
+			$limited = $post();
+			$this->assertSame( 429, wp_remote_retrieve_response_code( $limited ) );
+			$this->assertMatchesRegularExpression( '/^\d+$/', implode( ',', (array) wp_remote_retrieve_header( $limited, 'retry-after' ) ) );
+			$this->assertSame( 'layersync_rate_limited', json_decode( (string) wp_remote_retrieve_body( $limited ), true )['code'] );
+			$this->assertCount( 2, self::outbox_rows() );
+		} finally {
+			// The web server changed options (cron) behind this process's cache: read them afresh.
+			wp_cache_flush();
+			delete_transient( RateLimiter::key( '127.0.0.1' ) );
+		}
+	}
+
+	/**
+	 * Sets the per-IP limit (this process only).
+	 *
+	 * @param int $limit Requests per 60 s.
+	 */
+	private function limit_to( int $limit ): void {
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_RATE_LIMIT, static fn() => (string) $limit );
+		$this->add_test_filter( 'pre_option_' . Settings::OPTION_RATE_WINDOW, static fn() => '60' );
 	}
 
 	public function test_recording_never_calls_the_network(): void {

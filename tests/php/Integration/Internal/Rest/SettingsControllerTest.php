@@ -100,7 +100,17 @@ final class SettingsControllerTest extends IntegrationTestCase {
 			'secret_hint'     => '••••cdef',
 			'anonymize_ip'    => true,
 			'consent_default' => 'denied',
+			// Privacy switches and limits, at their defaults (SettingsPrivacyTest covers them).
+			'require_consent' => false,
+			'do_not_sell'     => false,
+			'ldu'             => false,
+			'ldu_region'      => '',
+			'rate_limit'      => 240,
+			'rate_window'     => 60,
+			'outbox_max_rows' => 50000,
 		);
+		// WooCommerce settings, at their defaults (Commerce\CommerceSettingsTest covers them).
+		$expected += \LayerSync\Internal\Commerce\CommerceSettings::defaults_for_admin();
 		$this->assertSame( $expected, $response->get_data() );
 		$this->assertSame( $expected, $this->rest( 'GET', '/layersync/v1/admin/settings' )->get_data() );
 		$this->assertStringNotContainsString( substr( self::SECRET, 0, 12 ), (string) wp_json_encode( $response->get_data() ) );
@@ -265,8 +275,9 @@ final class SettingsControllerTest extends IntegrationTestCase {
 		$this->assertNotSame( '', $data['message'] );
 		$this->assertStringNotContainsString( self::SECRET, (string) wp_json_encode( $data ) );
 
-		// A correctly signed probe with an empty batch: nothing can be stored by it.
-		$this->assertCount( 1, $sent );
+		// A correctly signed probe with an empty batch: nothing can be stored by it. When it
+		// succeeds, a signed GET of the admin API asks which relay version answered.
+		$this->assertCount( $ok ? 2 : 1, $sent );
 		$this->assertSame( 'https://relay.example.com/v1/events', $sent[0][0] );
 		$this->assertSame( '{"events":[]}', $sent[0][1]['body'] );
 		$headers = $sent[0][1]['headers'];

@@ -10,7 +10,6 @@ declare( strict_types = 1 );
 namespace LayerSync\Tests\Unit\Internal\Outbox;
 
 use LayerSync\Internal\Outbox\Backoff;
-use LayerSync\Internal\Outbox\Priority;
 use PHPUnit\Framework\TestCase;
 
 final class BackoffTest extends TestCase {
@@ -41,15 +40,5 @@ final class BackoffTest extends TestCase {
 		$this->assertSame( 120, Backoff::delay( 1, 120, $none ) );
 		$this->assertSame( 7, Backoff::delay( 1, 3, $none ), 'a shorter Retry-After does not shorten the backoff' );
 		$this->assertSame( Backoff::MAX_RETRY_AFTER, Backoff::delay( 1, 10 * 86400, $none ) );
-	}
-
-	public function test_priorities_and_retention(): void {
-		$this->assertSame( 0, Priority::for_event( 'purchase' ) );
-		$this->assertSame( 10, Priority::for_event( 'lead' ) );
-		$this->assertSame( 30, Priority::for_event( 'custom:quiz_done' ) );
-		$this->assertSame( 50, Priority::for_event( 'page_view' ) );
-		$this->assertSame( 14 * 86400, Priority::retention_seconds( 0 ) );
-		$this->assertSame( 7 * 86400, Priority::retention_seconds( 30 ) );
-		$this->assertSame( 3 * 86400, Priority::retention_seconds( 50 ) );
 	}
 }
