@@ -60,6 +60,14 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     },
   });
 
+  // One log line per request (server.ts turns fastify's own two off): failures at info, the rest
+  // at debug, so a busy relay does not spend a third of its ingest CPU on access logs.
+  fastify.addHook('onResponse', async (req, reply) => {
+    const line = { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 400) req.log.info(line, 'request failed');
+    else req.log.debug(line, 'request');
+  });
+
   // App-wide behaviour: JSON answers for unknown routes, in the same shape as every error.
   fastify.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see docs/CONTRACT.md` }),

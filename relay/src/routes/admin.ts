@@ -18,7 +18,7 @@ import { sitePolicySchema } from '../pipeline/policy.js';
 import { exportStream } from '../export/stream.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { VaultError } from '../vault/cipher.js';
-import { bearerGuard, setScope, type AdminScope } from './auth.js';
+import { bearerGuard, scopeOf, setScope, type AdminScope } from './auth.js';
 import { looksSiteSigned, verifySiteRequest } from './site-auth.js';
 import { RELAY_VERSION } from '../version.js';
 
@@ -553,4 +553,38 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions)
     kick: () => app.worker?.kick(),
   });
   registerRoutes(app, adminRouteList(() => service));
+
+  // The WordPress plugin's personal-data eraser (docs/CONTRACT.md, "Privacy delete"): signed with
+  // the site secret, hashes only, always confined to the signing site. Kept apart from the admin
+  // route so a plugin needs no admin vocabulary, only the identity keys it already sends.
+  const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be SHA-256: 64 lowercase hex characters');
+  const eraserBody = z
+    .object({ external_id: sha256Hex.optional(), em: sha256Hex.optional(), ph: sha256Hex.optional() })
+    .strict()
+    .refine((b) => b.external_id !== undefined || b.em !== undefined || b.ph !== undefined, {
+      message: 'give at least one of external_id, em, ph',
+    });
+  app.post('/v1/privacy/delete', async (req, reply) => {
+    const scope = scopeOf(req);
+    if (scope.kind !== 'site') {
+      return reply.code(401).send({ error: 'missing_headers', message: 'sign this request with the site secret like an ingest request (docs/CONTRACT.md)' });
+    }
+    const parsed = eraserBody.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return reply.code(400).send({ error: 'invalid_body', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+    }
+    const b = parsed.data;
+    const result = await service.privacyDelete(
+      {
+        site_id: scope.siteId,
+        ...(b.external_id ? { external_id_sha256: b.external_id } : {}),
+        ...(b.em ? { email_sha256: b.em } : {}),
+        ...(b.ph ? { phone_sha256: b.ph } : {}),
+        dry_run: false,
+      },
+      `site:${scope.siteId} (personal-data eraser)`,
+    );
+    return reply.code(200).send({ deleted: result.deleted.events });
+  });
 }

@@ -147,7 +147,7 @@ describe('relay server', () => {
 
     const all = sink.lines.join('\n');
     expect(sink.lines.some((l) => l.includes('redaction probe'))).toBe(true);
-    expect(sink.lines.some((l) => l.includes('"incoming request"'))).toBe(true);
+    expect(sink.lines.some((l) => l.includes('"msg":"request"'))).toBe(true);
     for (const secret of [SECRET, API_TOKEN, ADMIN, RAW_EMAIL, sig.slice(3)]) expect(all).not.toContain(secret);
     expect(all).toContain('[redacted]');
 

@@ -304,13 +304,15 @@ final class Drainer {
 						'reason' => '',
 					);
 				}
-				if ( null !== $result && in_array( $result['status'], array( 'accepted', 'duplicate' ), true ) ) {
-					$sent[] = $row;
-				} elseif ( null !== $result && 'rejected' === $result['status'] ) {
+				if ( null !== $result && 'rejected' === $result['status'] ) {
 					$reason = 'Rejected by the relay: ' . ( '' !== $result['reason'] ? $result['reason'] : 'no reason given' );
 					$this->outbox->mark_failed( $row['id'], $token, $reason );
 					$this->after_delivery( $row, 'failed', $reason );
 					++$stats['failed'];
+				} elseif ( null !== $result ) {
+					// accepted, duplicate, merged, or any status a newer relay adds: the relay has
+					// the event (docs/CONTRACT.md), so retrying could only produce a duplicate.
+					$sent[] = $row;
 				} else {
 					$retry[] = $row;
 				}

@@ -163,6 +163,39 @@ final class DrainerTest extends IntegrationTestCase {
 		$this->assertCount( 1, $this->requests );
 	}
 
+	public function test_merged_and_unknown_statuses_count_as_sent_and_are_not_retried(): void {
+		$this->connect( 'https://relay.example.test', 'shop-1', self::SECRET );
+		$ids = $this->record( array( 'lead', 'sign_up' ) );
+		$this->answer(
+			202,
+			static fn( array $events ) => array(
+				'accepted' => 0,
+				'merged'   => 1,
+				'results'  => array(
+					array(
+						'index'    => 0,
+						'event_id' => $events[0]['event_id'],
+						'status'   => 'merged',
+						'reason'   => 'merged with the browser half',
+					),
+					array(
+						'index'    => 1,
+						'event_id' => $events[1]['event_id'],
+						'status'   => 'stored_for_later',
+					),
+				),
+			)
+		);
+
+		$stats = $this->drainer->run();
+
+		$this->assertSame( 2, $stats['sent'] );
+		$this->assertSame( 'sent', $this->outbox->find( $ids['lead'] )['status'] ?? '' );
+		$this->assertSame( 'sent', $this->outbox->find( $ids['sign_up'] )['status'] ?? '' );
+		$this->assertSame( 0, $this->drainer->run()['batches'] );
+		$this->assertCount( 1, $this->requests );
+	}
+
 	public function test_server_error_backs_off_records_the_error_and_schedules_the_retry(): void {
 		$this->connect();
 		$ids = $this->record( array( 'lead', 'page_view' ) );
