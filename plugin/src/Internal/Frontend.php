@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal;
 
+use LayerSync\Internal\Admin\RelayProxyController;
 use LayerSync\Internal\Commerce\PageData;
 use LayerSync\Internal\Rest\EventsController;
 
@@ -153,6 +154,14 @@ final class Frontend {
 			// `commerce` (and `purchase` on the thank-you page): see Commerce\PageData. Per-customer
 			// only on the cart, checkout and thank-you pages, which WooCommerce keeps out of caches.
 			$config = array_merge( $config, $this->commerce->config() );
+			$events = self::page_events( is_array( $config['commerce'] ?? null ) ? $config['commerce'] : array() );
+			if ( array() !== $events ) {
+				$config['events'] = $events;
+			}
+		}
+		$pixels = self::tracker_pixels( RelayProxyController::browser_pixels() );
+		if ( array() !== $pixels ) {
+			$config['pixels'] = $pixels;
 		}
 
 		/**
@@ -168,5 +177,49 @@ final class Frontend {
 		 *                                    purchase (WooCommerce, see Commerce\PageData).
 		 */
 		return (array) apply_filters( 'layersync_tracker_config', $config );
+	}
+	/**
+	 * The page-level commerce events the tracker records on this page (view_item, view_item_list,
+	 * view_cart, begin_checkout), as `LayerSyncConfig.events` entries: browser-first, so the
+	 * tracker creates their ids and cached pages still pair with the pixels.
+	 *
+	 * @param array<string, mixed> $commerce The `commerce` key of Commerce\PageData::config().
+	 * @return list<array<string, mixed>>
+	 */
+	public static function page_events( array $commerce ): array {
+		$events = array();
+		foreach ( array( 'view_item', 'view_item_list', 'view_cart', 'begin_checkout' ) as $name ) {
+			if ( isset( $commerce[ $name ] ) && is_array( $commerce[ $name ] ) ) {
+				$events[] = array( 'event_name' => $name ) + $commerce[ $name ];
+			}
+		}
+		return $events;
+	}
+
+	/**
+	 * The browser pixels switched on in the admin app, in the tracker's `pixels` shape. Google's
+	 * entry may hold several tag ids (GA4 "G-…" and Google Ads "AW-…"), separated by commas.
+	 *
+	 * @param array<string, array{enabled: bool, id: string}> $saved Option layersync_browser_pixels.
+	 * @return array<string, array<string, mixed>>
+	 */
+	public static function tracker_pixels( array $saved ): array {
+		$pixels = array();
+		foreach ( $saved as $platform => $pixel ) {
+			$id = trim( (string) ( $pixel['id'] ?? '' ) );
+			if ( empty( $pixel['enabled'] ) || '' === $id ) {
+				continue;
+			}
+			if ( 'google' === $platform ) {
+				$parts = preg_split( '/[\s,]+/', $id );
+				$ids   = array_values( array_filter( false === $parts ? array( $id ) : $parts ) );
+				if ( array() !== $ids ) {
+					$pixels['google'] = array( 'ids' => $ids );
+				}
+				continue;
+			}
+			$pixels[ $platform ] = array( 'id' => $id );
+		}
+		return $pixels;
 	}
 }

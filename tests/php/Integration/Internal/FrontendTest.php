@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Tests\Integration\Internal;
 
+use LayerSync\Internal\Admin\RelayProxyController;
 use LayerSync\Internal\Frontend;
 use LayerSync\Internal\Settings;
 use LayerSync\Tests\Integration\IntegrationTestCase;
@@ -54,6 +55,60 @@ final class FrontendTest extends IntegrationTestCase {
 		$this->assertSame( 1, substr_count( $inline, 'window.LayerSyncConfig=' ) );
 		$this->assertStringNotContainsStringIgnoringCase( 'nonce', $inline );
 		$this->assertStringNotContainsString( wp_create_nonce( 'wp_rest' ), $inline );
+	}
+
+	public function test_browser_pixels_switched_on_in_the_admin_reach_the_tracker_config(): void {
+		$this->assertArrayNotHasKey( 'pixels', $this->frontend->config(), 'no pixel is on by default' );
+		update_option(
+			RelayProxyController::OPTION_BROWSER_PIXELS,
+			array(
+				'meta'   => array(
+					'enabled' => true,
+					'id'      => '1234567890',
+				),
+				'google' => array(
+					'enabled' => true,
+					'id'      => 'G-ABC123, AW-987',
+				),
+				'tiktok' => array(
+					'enabled' => false,
+					'id'      => 'CXYZ',
+				),
+			)
+		);
+		$this->assertSame(
+			array(
+				'meta'   => array( 'id' => '1234567890' ),
+				'google' => array( 'ids' => array( 'G-ABC123', 'AW-987' ) ),
+			),
+			$this->frontend->config()['pixels'] ?? null
+		);
+		delete_option( RelayProxyController::OPTION_BROWSER_PIXELS );
+	}
+
+	public function test_page_commerce_data_becomes_browser_first_tracker_events(): void {
+		$events = Frontend::page_events(
+			array(
+				'events'    => array( 'view_item' ),
+				'view_item' => array(
+					'value'    => 12.5,
+					'currency' => 'EUR',
+					'items'    => array( array( 'id' => 'SKU-1' ) ),
+				),
+			)
+		);
+		$this->assertSame(
+			array(
+				array(
+					'event_name' => 'view_item',
+					'value'      => 12.5,
+					'currency'   => 'EUR',
+					'items'      => array( array( 'id' => 'SKU-1' ) ),
+				),
+			),
+			$events
+		);
+		$this->assertSame( array(), Frontend::page_events( array( 'events' => array( 'view_item' ) ) ) );
 	}
 
 	public function test_config_carries_the_calling_code_the_server_hashes_with(): void {
