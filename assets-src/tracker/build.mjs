@@ -3,7 +3,8 @@
 // and consented), and enforces the core's size budget.
 // Usage: node build.mjs [--debug]   (--debug: unminified, verbose console output, same paths)
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { minify } from 'terser';
@@ -46,6 +47,8 @@ for (const { entry, out, budget, note } of bundles) {
     const min = await minify(code, { ecma: 2019, compress: { passes: 3 }, mangle: true, format: { comments: false } });
     code = min.code;
   }
+  // plugin/build/ is build output (not in git): a fresh clone has no such directory yet.
+  mkdirSync(dirname(outfile), { recursive: true });
   writeFileSync(outfile, code);
   const bytes = Buffer.byteLength(code);
   const gzipped = gzipSync(code, { level: 9 }).length;
