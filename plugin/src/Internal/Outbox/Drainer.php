@@ -316,7 +316,7 @@ final class Drainer {
 				} else {
 					$retry[] = $row;
 				}
-			}
+			}//end foreach
 			if ( array() !== $sent ) {
 				$this->outbox->mark_sent( array_column( $sent, 'id' ), $token );
 				foreach ( $sent as $row ) {
