@@ -7,7 +7,7 @@
  * the right index instead of `@x IS NULL OR …` scans) and cached by their text.
  */
 import type Database from 'better-sqlite3';
-import type { CanonicalEvent } from '../contract/event.js';
+import { DELIVERIES_OF_EVENTS_SQL, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
 import type { DestinationSlug } from '../destinations/types.js';
 import {
   DELIVERY_STATUSES,
@@ -16,7 +16,6 @@ import {
   type DeliveryStats,
   type DeliveryStatsQuery,
   type DeliveryStatus,
-  type DeliveryView,
   type DestinationMode,
   type EventSearch,
   type EventView,
@@ -31,17 +30,6 @@ import {
 } from './types.js';
 
 type Params = Record<string, string | number | null>;
-
-interface EventRow {
-  id: number;
-  site_id: string;
-  event_id: string;
-  event_name: string;
-  event_time: number;
-  source: string;
-  received_at: number;
-  body: string;
-}
 
 interface DeliveryJoinRow {
   id: number;
@@ -153,44 +141,8 @@ export class SqliteOperatorQueries {
 
   private withDeliveries(rows: EventRow[]): EventView[] {
     if (rows.length === 0) return [];
-    const byEvent = new Map<number, DeliveryView[]>();
-    const deliveries = this.all<DeliveryJoinRow>(
-      `SELECT d.id, d.event_pk, d.destination_id, ds.slug, ds.mode, d.platform_event_name, d.status, d.attempts,
-              d.next_attempt_at, d.last_status, d.last_error, d.payload, d.latency_ms, d.updated_at
-       FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id
-       WHERE d.event_pk IN (SELECT value FROM json_each(@ids)) ORDER BY d.id`,
-      { ids: JSON.stringify(rows.map((r) => r.id)) },
-    );
-    for (const d of deliveries) {
-      const list = byEvent.get(d.event_pk) ?? [];
-      list.push({
-        id: d.id,
-        destinationId: d.destination_id,
-        destination: d.slug as DestinationSlug,
-        mode: d.mode as DestinationMode,
-        platformEventName: d.platform_event_name,
-        status: d.status as DeliveryStatus,
-        attempts: d.attempts,
-        nextAttemptAt: d.next_attempt_at,
-        lastStatus: d.last_status,
-        lastError: d.last_error,
-        payload: d.payload === null ? null : (JSON.parse(d.payload) as unknown),
-        latencyMs: d.latency_ms,
-        updatedAt: d.updated_at,
-      });
-      byEvent.set(d.event_pk, list);
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      siteId: r.site_id,
-      eventId: r.event_id,
-      eventName: r.event_name,
-      eventTime: r.event_time,
-      source: r.source,
-      receivedAt: r.received_at,
-      event: JSON.parse(r.body) as CanonicalEvent,
-      deliveries: byEvent.get(r.id) ?? [],
-    }));
+    const deliveries = this.stmt(DELIVERIES_OF_EVENTS_SQL).all(JSON.stringify(rows.map((r) => r.id))) as DeliveryViewRow[];
+    return toEventViews(rows, deliveries);
   }
 
   searchDeliveries(q: DeliverySearch): DeliveryRow[] {

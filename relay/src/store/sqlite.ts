@@ -19,6 +19,7 @@ import type { StoreVault } from '../vault/store-vault.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrate } from './migrations.js';
 import { SqliteOperatorQueries } from './sqlite-operator.js';
+import { DELIVERIES_OF_EVENTS_SQL, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
 import {
   StoreUnavailableError,
   type DecisionAction,
@@ -27,9 +28,7 @@ import {
   type ListDecisionsOptions,
   type ClaimOptions,
   type ClaimedDelivery,
-  type DeliveryStatus,
   type DeliveryUpdate,
-  type DeliveryView,
   type DestinationInput,
   type DestinationMode,
   type DestinationRecord,
@@ -96,32 +95,6 @@ interface DecisionRow {
   action: string;
   merged_fields: string | null;
   reason: string;
-}
-interface EventRow {
-  id: number;
-  site_id: string;
-  event_id: string;
-  event_name: string;
-  event_time: number;
-  source: string;
-  received_at: number;
-  body: string;
-}
-interface DeliveryViewRow {
-  id: number;
-  event_pk: number;
-  destination_id: number;
-  slug: string;
-  mode: string;
-  platform_event_name: string | null;
-  status: string;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  payload: string | null;
-  latency_ms: number | null;
-  updated_at: number;
 }
 
 /** Order dedup window when a batch does not say (the configuration's default). */
@@ -275,12 +248,7 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (site_id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at`,
     ),
     setEventMap: db.prepare('UPDATE destinations SET event_map = ?, updated_at = ? WHERE id = ?'),
-    deliveriesOf: db.prepare<[string], DeliveryViewRow>(
-      `SELECT d.id, d.event_pk, d.destination_id, ds.slug, ds.mode, d.platform_event_name, d.status, d.attempts,
-              d.next_attempt_at, d.last_status, d.last_error, d.payload, d.latency_ms, d.updated_at
-       FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id
-       WHERE d.event_pk IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
-    ),
+    deliveriesOf: db.prepare<[string], DeliveryViewRow>(DELIVERIES_OF_EVENTS_SQL),
   };
 }
 
@@ -554,37 +522,7 @@ export class SqliteStore implements Store {
       const params = { siteId: opts.siteId ?? null, limit: opts.limit, afterId: opts.afterId ?? 0 };
       const rows = opts.afterId === undefined ? this.stmt.eventsRecent.all(params) : this.stmt.eventsAfter.all(params);
       if (rows.length === 0) return [];
-      const byEvent = new Map<number, DeliveryView[]>();
-      for (const d of this.stmt.deliveriesOf.all(JSON.stringify(rows.map((r) => r.id)))) {
-        const list = byEvent.get(d.event_pk) ?? [];
-        list.push({
-          id: d.id,
-          destinationId: d.destination_id,
-          destination: d.slug as DestinationSlug,
-          mode: d.mode as DestinationMode,
-          platformEventName: d.platform_event_name,
-          status: d.status as DeliveryStatus,
-          attempts: d.attempts,
-          nextAttemptAt: d.next_attempt_at,
-          lastStatus: d.last_status,
-          lastError: d.last_error,
-          payload: d.payload === null ? null : (JSON.parse(d.payload) as unknown),
-          latencyMs: d.latency_ms,
-          updatedAt: d.updated_at,
-        });
-        byEvent.set(d.event_pk, list);
-      }
-      return rows.map((r) => ({
-        id: r.id,
-        siteId: r.site_id,
-        eventId: r.event_id,
-        eventName: r.event_name,
-        eventTime: r.event_time,
-        source: r.source,
-        receivedAt: r.received_at,
-        event: JSON.parse(r.body) as CanonicalEvent,
-        deliveries: byEvent.get(r.id) ?? [],
-      }));
+      return toEventViews(rows, this.stmt.deliveriesOf.all(JSON.stringify(rows.map((r) => r.id))));
     });
   }
 
