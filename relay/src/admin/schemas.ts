@@ -25,7 +25,7 @@ export const statusSchema = z.enum(DELIVERY_STATUSES);
 export const modeSchema = z.enum(['live', 'dry_run']).describe('live: send to the platform · dry_run: build and store payloads, send nothing.');
 const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time.');
 const id = z.number().int().positive();
-const sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be a SHA-256 hash: 64 lowercase hex characters');
+export const sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be a SHA-256 hash: 64 lowercase hex characters');
 
 export const timeInputSchema = z
   .string()

@@ -557,9 +557,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions)
   // The WordPress plugin's personal-data eraser (docs/CONTRACT.md, "Privacy delete"): signed with
   // the site secret, hashes only, always confined to the signing site. Kept apart from the admin
   // route so a plugin needs no admin vocabulary, only the identity keys it already sends.
-  const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be SHA-256: 64 lowercase hex characters');
   const eraserBody = z
-    .object({ external_id: sha256Hex.optional(), em: sha256Hex.optional(), ph: sha256Hex.optional() })
+    .object({ external_id: s.sha256.optional(), em: s.sha256.optional(), ph: s.sha256.optional() })
     .strict()
     .refine((b) => b.external_id !== undefined || b.em !== undefined || b.ph !== undefined, {
       message: 'give at least one of external_id, em, ph',

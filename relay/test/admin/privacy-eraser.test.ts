@@ -45,7 +45,7 @@ describe('POST /v1/privacy/delete (site-signed eraser)', () => {
   it('refuses raw values, unknown keys and an empty body with a readable 400', async () => {
     const raw = await post({ em: 'jane@example.com' });
     expect(raw.statusCode).toBe(400);
-    expect(raw.json()).toMatchObject({ error: 'invalid_body', message: expect.stringMatching(/^em: must be SHA-256/) });
+    expect(raw.json()).toMatchObject({ error: 'invalid_body', message: expect.stringMatching(/^em: must be a SHA-256 hash: 64 lowercase hex characters/) });
     expect((await post({ email: JANE })).statusCode).toBe(400);
     expect((await post({})).json().message).toMatch(/at least one of external_id, em, ph/);
     expect(await countFor(SITE, JANE)).toBe(1);
