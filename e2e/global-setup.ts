@@ -8,21 +8,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, STATE_FILE, harnessEnv, type Stack } from './support/stack';
+import { ROOT, STATE_FILE, harnessEnv, waitFor, type Stack } from './support/stack';
 
-async function waitForUrl(url: string, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not answer on ${url} within ${timeoutMs} ms`);
-}
+/** Resolves once `url` answers 2xx (servers started here take a moment to listen). */
+const waitForUrl = (url: string, what: string, timeoutMs = 30_000): Promise<true> =>
+  waitFor(`${what} on ${url}`, async () => ((await fetch(url).catch(() => undefined))?.ok ? true : undefined), timeoutMs);
 
 function startDetached(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): number {
   const fd = openSync(logFile, 'a');
