@@ -31,26 +31,13 @@ import {
 
 type Params = Record<string, string | number | null>;
 
-interface DeliveryJoinRow {
-  id: number;
-  event_pk: number;
+/** A delivery with its event's columns (DELIVERY_COLUMNS). */
+interface DeliveryJoinRow extends DeliveryViewRow {
   site_id: string;
   event_id: string;
   event_name: string;
   event_time: number;
-  destination_id: number;
-  slug: string;
-  mode: string;
-  platform_event_name: string | null;
-  status: string;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  payload: string | null;
-  latency_ms: number | null;
   created_at: number;
-  updated_at: number;
 }
 
 interface ReplayDbRow {
@@ -62,6 +49,40 @@ interface ReplayDbRow {
   requeued: number;
   refused: number;
   reason: string | null;
+}
+
+/**
+ * A query's WHERE clauses and their named parameters. Each optional filter adds its clause and
+ * binds its value only when the caller set it.
+ */
+class Filters {
+  readonly clauses: string[] = [];
+  constructor(readonly params: Params) {}
+
+  /** Adds `clause` and binds `@key` to `value`, when `value` is set. */
+  add(value: string | number | undefined, key: string, clause: string): boolean {
+    if (value === undefined) return false;
+    this.clauses.push(clause);
+    this.params[key] = value;
+    return true;
+  }
+
+  /** The filter by one event id; without a site, the sites are listed so the (site_id, event_id) index still serves it. */
+  eventId(q: { siteId?: string; eventId?: string }): void {
+    if (q.eventId === undefined) return;
+    if (q.siteId === undefined) this.clauses.push('e.site_id IN (SELECT site_id FROM sites)');
+    this.add(q.eventId, 'eventId', 'e.event_id = @eventId');
+  }
+
+  /** Event-time bounds (unix seconds, inclusive). */
+  eventTime(q: { since?: number; until?: number }): void {
+    this.add(q.since, 'since', 'e.event_time >= @since');
+    this.add(q.until, 'until', 'e.event_time <= @until');
+  }
+
+  get sql(): string {
+    return this.clauses.length ? `WHERE ${this.clauses.join(' AND ')}` : '';
+  }
 }
 
 const EVENT_COLUMNS = 'e.id, e.site_id, e.event_id, e.event_name, e.event_time, e.source, e.received_at, e.body';
@@ -96,45 +117,18 @@ export class SqliteOperatorQueries {
   }
 
   searchEvents(q: EventSearch): EventView[] {
-    const where: string[] = [];
-    const params: Params = { limit: q.limit };
-    if (q.siteId !== undefined) {
-      where.push('e.site_id = @siteId');
-      params.siteId = q.siteId;
-    }
-    if (q.eventId !== undefined) {
-      // Without a site, list the sites so the (site_id, event_id) unique index still serves it.
-      if (q.siteId === undefined) where.push('e.site_id IN (SELECT site_id FROM sites)');
-      where.push('e.event_id = @eventId');
-      params.eventId = q.eventId;
-    }
-    if (q.orderId !== undefined) {
-      // Matches the partial index events_order_id.
-      where.push("e.event_name IN ('purchase', 'refund') AND json_extract(e.body, '$.commerce.order_id') = @orderId");
-      params.orderId = q.orderId;
-    }
-    if (q.eventName !== undefined) {
-      where.push('e.event_name = @eventName');
-      params.eventName = q.eventName;
-    }
-    if (q.since !== undefined) {
-      where.push('e.event_time >= @since');
-      params.since = q.since;
-    }
-    if (q.until !== undefined) {
-      where.push('e.event_time <= @until');
-      params.until = q.until;
-    }
+    const f = new Filters({ limit: q.limit });
+    f.add(q.siteId, 'siteId', 'e.site_id = @siteId');
+    f.eventId(q);
+    // Matches the partial index events_order_id.
+    f.add(q.orderId, 'orderId', "e.event_name IN ('purchase', 'refund') AND json_extract(e.body, '$.commerce.order_id') = @orderId");
+    f.add(q.eventName, 'eventName', 'e.event_name = @eventName');
+    f.eventTime(q);
     let order = 'DESC';
-    if (q.afterId !== undefined) {
-      where.push('e.id > @afterId');
-      params.afterId = q.afterId;
-      order = 'ASC';
-    } else if (q.beforeId !== undefined) {
-      where.push('e.id < @beforeId');
-      params.beforeId = q.beforeId;
-    }
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${order} LIMIT @limit`;
+    if (f.add(q.afterId, 'afterId', 'e.id > @afterId')) order = 'ASC';
+    else f.add(q.beforeId, 'beforeId', 'e.id < @beforeId');
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events e ${f.sql} ORDER BY e.id ${order} LIMIT @limit`;
+    const params = f.params;
     const rows = this.all<EventRow>(sql, params);
     return this.withDeliveries(rows);
   }
@@ -146,42 +140,24 @@ export class SqliteOperatorQueries {
   }
 
   searchDeliveries(q: DeliverySearch): DeliveryRow[] {
-    const where: string[] = [];
-    const params: Params = { limit: q.limit };
-    if (q.siteId !== undefined) {
-      where.push('ds.site_id = @siteId');
-      params.siteId = q.siteId;
-    }
-    if (q.destinationId !== undefined) {
-      where.push('d.destination_id = @destinationId');
-      params.destinationId = q.destinationId;
-    }
-    if (q.slug !== undefined) {
-      where.push('ds.slug = @slug');
-      params.slug = q.slug;
-    }
-    if (q.statuses !== undefined && q.statuses.length > 0) where.push(`d.status IN ${inList('s', q.statuses, params)}`);
-    if (q.since !== undefined) {
-      where.push('e.event_time >= @since');
-      params.since = q.since;
-    }
-    if (q.until !== undefined) {
-      where.push('e.event_time <= @until');
-      params.until = q.until;
-    }
+    const f = new Filters({ limit: q.limit });
+    f.add(q.siteId, 'siteId', 'ds.site_id = @siteId');
+    f.add(q.destinationId, 'destinationId', 'd.destination_id = @destinationId');
+    f.add(q.slug, 'slug', 'ds.slug = @slug');
+    if (q.statuses !== undefined && q.statuses.length > 0) f.clauses.push(`d.status IN ${inList('s', q.statuses, f.params)}`);
+    f.eventTime(q);
     let order = 'd.updated_at DESC, d.id DESC';
-    if (q.afterId !== undefined) {
-      where.push('d.id > @afterId');
-      params.afterId = q.afterId;
+    if (f.add(q.afterId, 'afterId', 'd.id > @afterId')) {
       order = 'd.id ASC';
     } else if (q.before !== undefined) {
-      where.push('(d.updated_at < @beforeUpdatedAt OR (d.updated_at = @beforeUpdatedAt AND d.id < @beforeId))');
-      params.beforeUpdatedAt = q.before.updatedAt;
-      params.beforeId = q.before.id;
+      f.clauses.push('(d.updated_at < @beforeUpdatedAt OR (d.updated_at = @beforeUpdatedAt AND d.id < @beforeId))');
+      f.params.beforeUpdatedAt = q.before.updatedAt;
+      f.params.beforeId = q.before.id;
     }
+    const params = f.params;
     const sql = `SELECT ${DELIVERY_COLUMNS}
       FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id JOIN events e ON e.id = d.event_pk
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limit`;
+      ${f.sql} ORDER BY ${order} LIMIT @limit`;
     return this.all<DeliveryJoinRow>(sql, params).map((r) => ({
       id: r.id,
       siteId: r.site_id,
@@ -252,37 +228,17 @@ export class SqliteOperatorQueries {
   }
 
   replayCandidates(q: ReplayCandidateQuery): ReplayCandidate[] {
-    const where: string[] = [];
-    const params: Params = { limit: q.limit };
-    if (q.siteId !== undefined) {
-      where.push('e.site_id = @siteId');
-      params.siteId = q.siteId;
-    }
-    if (q.eventId !== undefined) {
-      if (q.siteId === undefined) where.push('e.site_id IN (SELECT site_id FROM sites)');
-      where.push('e.event_id = @eventId');
-      params.eventId = q.eventId;
-    }
-    if (q.destinationId !== undefined) {
-      where.push('d.destination_id = @destinationId');
-      params.destinationId = q.destinationId;
-    }
-    if (q.slug !== undefined) {
-      where.push('ds.slug = @slug');
-      params.slug = q.slug;
-    }
-    if (q.since !== undefined) {
-      where.push('e.event_time >= @since');
-      params.since = q.since;
-    }
-    if (q.until !== undefined) {
-      where.push('e.event_time <= @until');
-      params.until = q.until;
-    }
-    where.push(`d.status IN ${inList('s', q.statuses.length ? q.statuses : DELIVERY_STATUSES, params)}`);
+    const f = new Filters({ limit: q.limit });
+    f.add(q.siteId, 'siteId', 'e.site_id = @siteId');
+    f.eventId(q);
+    f.add(q.destinationId, 'destinationId', 'd.destination_id = @destinationId');
+    f.add(q.slug, 'slug', 'ds.slug = @slug');
+    f.eventTime(q);
+    f.clauses.push(`d.status IN ${inList('s', q.statuses.length ? q.statuses : DELIVERY_STATUSES, f.params)}`);
+    const params = f.params;
     const sql = `SELECT d.id AS delivery_id, d.destination_id, ds.slug, e.site_id, e.event_id, e.event_time, d.status
       FROM events e JOIN deliveries d ON d.event_pk = e.id JOIN destinations ds ON ds.id = d.destination_id
-      WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limit`;
+      ${f.sql} ORDER BY d.id LIMIT @limit`;
     return this.all<{ delivery_id: number; destination_id: number; slug: string; site_id: string; event_id: string; event_time: number; status: string }>(
       sql,
       params,
