@@ -4,7 +4,6 @@
  * 127.0.0.1. Google itself is never contacted.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalEventSchema, type CanonicalEvent, type CanonicalEventInput } from '../src/contract/event.js';
 import { createHttpClient, type HttpClient } from '../src/delivery/http.js';
@@ -22,6 +21,7 @@ import { TOKEN_EXPIRY_MARGIN_MS, tokenUrlFor } from '../src/destinations/google-
 import { secretValues } from '../src/destinations/secrets.js';
 import type { DeliveryOutcome, SendContext } from '../src/destinations/types.js';
 import { FAKE_GOOGLE_ADS as F, startFakeGoogleAds, type FakeGoogleAds } from './fakes/google-ads-server.js';
+import { closedPort } from './destinations/support.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -126,13 +126,6 @@ function errorOf(o: DeliveryOutcome | undefined): string {
 }
 
 /** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 // ---------------------------------------------------------------------------------------------
 

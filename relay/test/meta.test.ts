@@ -2,7 +2,6 @@
  * The Meta destination end to end against the local fake Graph API, with the real undici client
  * on 127.0.0.1 — the network to Meta is never used.
  */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClient, type HttpResponse } from '../src/delivery/http.js';
 import { META_GRAPH_API_VERSION } from '../src/destinations/meta/api.js';
@@ -19,6 +18,7 @@ import {
   requiredOnlyExpected,
   wireEvent,
 } from './fakes/meta-fixtures.js';
+import { closedPort } from './destinations/support.js';
 
 let fake: FakeMeta;
 let http: HttpClient;
@@ -310,13 +310,3 @@ describe('meta.testConnection', () => {
 });
 
 /** A port nobody listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -3,7 +3,6 @@
  * end to end against the local fake Pinterest API with the real undici client on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { canonicalEventSchema, type CanonicalEvent, type CanonicalEventInput } from '../src/contract/event.js';
@@ -27,6 +26,7 @@ import {
   startFakePinterest,
   type FakePinterest,
 } from './fakes/pinterest-server.js';
+import { closedPort } from './destinations/support.js';
 
 /** normalized value → SHA-256 hex (docs/CONTRACT.md normalization; checked below). */
 const HASHED = {
@@ -568,13 +568,3 @@ describe('pinterest.testConnection', () => {
 });
 
 /** A port nobody listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -4,7 +4,6 @@
  * API with the real undici client on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEventSchema, type CanonicalEvent, type CanonicalEventInput } from '../src/contract/event.js';
 import { createHttpClient, type HttpClient, type HttpResponse } from '../src/delivery/http.js';
@@ -15,6 +14,7 @@ import { redditSettings, type RedditSettings } from '../src/destinations/reddit/
 import { secretValues } from '../src/destinations/secrets.js';
 import type { DeliveryOutcome, MapContext, MapResult, SendContext } from '../src/destinations/types.js';
 import { FAKE_REDDIT_PIXEL_ID, FAKE_REDDIT_TOKEN, sampleRedditEvent, startFakeReddit, type FakeReddit } from './fakes/reddit-server.js';
+import { closedPort } from './destinations/support.js';
 
 /** normalized value → SHA-256 hex. em_reddit and ph_e164 are Reddit's own documented examples (R1). */
 const HASHED = {
@@ -438,13 +438,3 @@ describe('reddit.testConnection', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

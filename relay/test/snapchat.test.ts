@@ -3,7 +3,6 @@
  * destination end to end against the local fake Snap API with the real undici client on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEventSchema, type CanonicalEvent, type CanonicalEventInput } from '../src/contract/event.js';
 import { createHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from '../src/delivery/http.js';
@@ -15,6 +14,7 @@ import { snapchatSettings, type SnapchatSettings } from '../src/destinations/sna
 import { secretValues } from '../src/destinations/secrets.js';
 import type { DeliveryOutcome, MapContext, MapResult, SendContext } from '../src/destinations/types.js';
 import { FAKE_SNAP_PIXEL_ID, FAKE_SNAP_TOKEN, sampleSnapEvent, startFakeSnapchat, type FakeSnapchat } from './fakes/snapchat-server.js';
+import { closedPort } from './destinations/support.js';
 
 /** normalized value → SHA-256 hex; em and ph are Snap's own documented examples (S2). */
 const HASHED = {
@@ -456,13 +456,3 @@ describe('snapchat.testConnection', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

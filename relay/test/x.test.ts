@@ -3,7 +3,6 @@
  * against the local fake Ads API (which recomputes every signature) with the real undici client.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import OAuth from 'oauth-1.0a';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEventSchema, type CanonicalEvent, type CanonicalEventInput } from '../src/contract/event.js';
@@ -13,11 +12,9 @@ import { createXDestination, x } from '../src/destinations/x/index.js';
 import { mapXEvent, type XConversion } from '../src/destinations/x/map.js';
 import { xSettings, type XSettings } from '../src/destinations/x/settings.js';
 import { secretValues } from '../src/destinations/secrets.js';
-import { DeliveryWorker, planDeliveries } from '../src/delivery/worker.js';
-import type { DestinationRegistry } from '../src/destinations/registry.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
-import type { DestinationSlug, DeliveryOutcome, MapContext, MapResult, SendContext } from '../src/destinations/types.js';
+import type { DeliveryOutcome, MapContext, MapResult, SendContext } from '../src/destinations/types.js';
 import { FAKE_X_CREDENTIALS, FAKE_X_PIXEL_ID, oauthSignature, parseOAuthHeader, startFakeX, type FakeX } from './fakes/x-server.js';
+import { closedPort, throughWorker as runThroughWorker } from './destinations/support.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const EM = sha256('john_smith@gmail.com');
@@ -452,46 +449,8 @@ describe('through the delivery worker', () => {
   });
 });
 
-const SILENT = { info() {}, warn() {}, error() {}, debug() {} };
 
-/**
- * Runs events through the real delivery worker and an in-memory SQLite store, with the fake as the
- * platform, and returns each event's delivery row.
- */
-async function throughWorker(events: CanonicalEvent[], settings: unknown, baseUrl?: string) {
-  // The destination is not in registry.ts yet (that file belongs to the integration step), and
-  // DestinationSlug lists only registered slugs, hence the casts.
-  const slug = 'x' as DestinationSlug;
-  const registry = { [slug]: x } as Partial<DestinationRegistry>;
-  const store = openSqliteStore(':memory:');
-  const nowMs = Date.now();
-  try {
-    await store.upsertSite({ siteId: 's1', secrets: ['k'.repeat(32)] });
-    const dest = await store.upsertDestination({ siteId: 's1', slug, enabled: true, mode: 'live', settings });
-    await store.ingest({
-      siteId: 's1',
-      requestId: 'request-0001-0000',
-      requestIdExpiresAt: nowMs + 300_000,
-      receivedAt: nowMs,
-      events: events.map((event) => ({ event, deliveries: planDeliveries(event, [dest], registry) })),
-    });
-    const worker = new DeliveryWorker({ store, registry, http, logger: SILENT, intervalMs: 20, concurrency: 2, baseUrls: baseUrl ? { [slug]: baseUrl } : {}, now: () => Date.now(), random: () => 0.5 });
-    await worker.runUntilIdle();
-    await worker.stop(1000);
-    const views = await store.listEvents({ limit: 100 });
-    return events.map((e) => views.find((v) => v.eventId === e.event_id)!.deliveries[0]!);
-  } finally {
-    await store.close();
-  }
-}
+/** Runs events through the real worker with x as the destination (test/destinations/support.ts). */
+const throughWorker = (events: CanonicalEvent[], settings: unknown, baseUrl?: string) =>
+  runThroughWorker(x, http, events, settings, baseUrl);
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
