@@ -61,41 +61,50 @@ export interface Stamps {
   remove(ids: readonly string[]): void;
 }
 
-/** Event ids with an expiry, in localStorage (in memory where storage is not allowed or missing). */
-export function createStamps(key: string, storage: () => Storage | undefined): Stamps {
-  let memory: Record<string, number> = {};
-  const load = (): Record<string, number> => {
+/**
+ * Event ids with an expiry, in localStorage (in memory where storage is not allowed or missing).
+ * Each tab writes only its own key (`<key>:<tabId>`) and reads all of them: Chromium propagates
+ * a localStorage write to other tabs' processes asynchronously, so a shared read-modify-write
+ * map could bring back a stamp another tab had just removed (and hold its event for the expiry).
+ */
+export function createStamps(key: string, storage: () => Storage | undefined, tab = tabId): Stamps {
+  const own = `${key}:${tab}`;
+  const mine: Record<string, number> = {};
+  const save = (): void => {
     try {
-      const s = storage();
-      if (s) memory = parse(s.getItem(key), {});
-    } catch {
-      // memory it is
-    }
-    const now = Date.now();
-    for (const id of Object.keys(memory)) if (memory[id]! <= now) delete memory[id];
-    return memory;
-  };
-  const save = (m: Record<string, number>): void => {
-    memory = m;
-    try {
-      const s = storage();
-      if (s && Object.keys(m).length) s.setItem(key, JSON.stringify(m));
-      else if (s) s.removeItem(key);
+      const s = storage()!;
+      if (Object.keys(mine).length) s.setItem(own, JSON.stringify(mine));
+      else s.removeItem(own);
     } catch {
       // memory it is
     }
   };
   return {
-    has: (id) => !!load()[id],
+    has: (id) => {
+      const now = Date.now();
+      let found = mine[id]! > now;
+      try {
+        const s = storage()!;
+        for (const k of Object.keys(s)) {
+          if (!k.startsWith(key + ':')) continue;
+          const m = parse<Record<string, number>>(s.getItem(k), {});
+          if (m[id]! > now) found = true;
+          // Left by a page long gone (an unanswered beacon): nothing in it counts any more.
+          if (Math.max(0, ...Object.values(m)) <= now) s.removeItem(k);
+        }
+      } catch {
+        // this tab's own stamps only
+      }
+      return found;
+    },
     add: (ids, ms) => {
-      const m = load();
-      for (const id of ids) m[id] = Date.now() + ms;
-      save(m);
+      for (const id in mine) if (mine[id]! <= Date.now()) delete mine[id];
+      for (const id of ids) mine[id] = Date.now() + ms;
+      save();
     },
     remove: (ids) => {
-      const m = load();
-      for (const id of ids) delete m[id];
-      save(m);
+      for (const id of ids) delete mine[id];
+      save();
     },
   };
 }

@@ -133,6 +133,33 @@ describe('cross-tab sending', () => {
     expect(bodies).toEqual([[first.event_id], [second.event_id]]);
   });
 
+  it('a tab reading a stale copy of storage never brings back a stamp another tab removed', () => {
+    // Chromium hands one tab's localStorage writes to other tabs' processes asynchronously: tab A
+    // may still see tab B's in-flight stamp after B removed it. A's own write must not revive it.
+    const snapshot = new Map<string, string | null>();
+    const keys = () => [...new Set([...snapshot.keys(), ...Object.keys(localStorage)])];
+    const methods = {
+      getItem: (k: string) => (snapshot.has(k) ? snapshot.get(k)! : localStorage.getItem(k)),
+      setItem: (k: string, v: string) => localStorage.setItem(k, v),
+      removeItem: (k: string) => localStorage.removeItem(k),
+    };
+    const stale = new Proxy(methods, {
+      ownKeys: () => keys(),
+      getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true }),
+    }) as unknown as Storage;
+    const b = createStamps('layersync:f', () => localStorage, 'tab-b');
+    const a = createStamps('layersync:f', () => stale, 'tab-a');
+    b.add(['x'], 30000);
+    for (let i = 0; i < localStorage.length; i++) snapshot.set(localStorage.key(i)!, localStorage.getItem(localStorage.key(i)!));
+    b.remove(['x']); // B's request was answered
+    expect(a.has('x')).toBe(true); // A has not heard yet…
+    a.add(['y'], 30000); // …and stamps its own batch meanwhile
+    snapshot.clear(); // the write reaches A
+    expect(a.has('x')).toBe(false);
+    expect(b.has('x')).toBe(false);
+    expect(b.has('y')).toBe(true);
+  });
+
   it('without Web Locks, the localStorage lease lets one tab send while the other waits', async () => {
     Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
     const { calls } = mockFetch();
