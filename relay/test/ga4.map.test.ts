@@ -14,6 +14,7 @@ const NOW = 1_800_000_000;
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const EM = sha('jane.doe@example.com');
 const PH = sha('16505551212');
+const PH_E164 = sha('+16505551212');
 const XID = sha('customer-42');
 const settings: Ga4Settings = { measurement_id: 'G-TEST123456', api_secret: 'sekrit-value-123', debug_mode: false, region: 'global' };
 
@@ -116,7 +117,9 @@ describe('ga4 map: every field', () => {
       },
       identity: {
         em: EM,
+        em_google: EM, // not a gmail address: Google's normalization changes nothing
         ph: PH,
+        ph_e164: PH_E164,
         fn: sha('jane'),
         ln: sha('doe'),
         ct: sha('newyork'),
@@ -146,8 +149,8 @@ describe('ga4 map: every field', () => {
         client_id: '1234567890.1699999999',
         user_id: XID,
         consent: { ad_user_data: 'GRANTED', ad_personalization: 'GRANTED' },
-        // Phone and address are deliberately absent (hash normalization differs; see map.ts).
-        user_data: { sha256_email_address: [EM] },
+        // The phone is Google's "+digits" hash, never ph; no address (plain text needed; see map.ts).
+        user_data: { sha256_email_address: [EM], sha256_phone_number: [PH_E164] },
         ip_override: '203.0.113.9',
       },
       event: {
@@ -247,10 +250,44 @@ describe('ga4 map: consent', () => {
     expect(p.request.user_data).toBeUndefined();
   });
 
-  it('the phone hash is never sent (GA4 hashes "+digits", the contract hashes digits only)', () => {
+  it('the plain phone hash is never sent (GA4 hashes "+digits", the contract\'s ph hashes digits only)', () => {
     const p = payload(ev({ event_name: 'sign_up', identity: { ph: PH }, consent: consent('granted', 'granted') }));
     expect(p.request.user_data).toBeUndefined();
     expect(JSON.stringify(p)).not.toContain(PH);
+  });
+});
+
+describe('ga4 map: Google-normalized identity variants (G5)', () => {
+  // Google's own examples (notes §3.4, Data Manager formatting guide), hashed here by hand.
+  const EM_RAW = sha('cloudy.sanfrancisco+shopping@gmail.com'); // contract em: trim + lowercase only
+  const EM_GOOGLE = sha('cloudysanfrancisco@gmail.com'); // gmail: no dots, no +tag
+  const PH_DIGITS = sha('18005550100'); // contract ph: digits without "+"
+  const PH_E164 = sha('+18005550100'); // G5: digits only, "+" prefix, then hash
+  const granted = { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' } as const;
+  const userData = (identity: CanonicalEventInput['identity']) => payload(ev({ event_name: 'sign_up', identity, consent: granted })).request.user_data;
+
+  it('sends em_google as sha256_email_address and ph_e164 as sha256_phone_number, not the plain hashes', () => {
+    const p = payload(ev({ event_name: 'sign_up', identity: { em: EM_RAW, em_google: EM_GOOGLE, ph: PH_DIGITS, ph_e164: PH_E164 }, consent: granted }));
+    expect(p.request.user_data).toStrictEqual({ sha256_email_address: [EM_GOOGLE], sha256_phone_number: [PH_E164] });
+    expect(JSON.stringify(p)).not.toContain(EM_RAW);
+    expect(JSON.stringify(p)).not.toContain(PH_DIGITS);
+  });
+
+  it('falls back to em without em_google; sends no phone without ph_e164', () => {
+    expect(userData({ em: EM_RAW, ph: PH_DIGITS })).toStrictEqual({ sha256_email_address: [EM_RAW] });
+  });
+
+  it('a phone alone is enough for user_data; an email variant alone is enough too', () => {
+    expect(userData({ ph: PH_DIGITS, ph_e164: PH_E164 })).toStrictEqual({ sha256_phone_number: [PH_E164] });
+    expect(userData({ em_google: EM_GOOGLE })).toStrictEqual({ sha256_email_address: [EM_GOOGLE] });
+  });
+
+  it('variants follow the same consent rule: none without ad_user_data', () => {
+    const denied = { ...granted, ad_user_data: 'denied' } as const;
+    const p = payload(ev({ event_name: 'sign_up', identity: { em_google: EM_GOOGLE, ph_e164: PH_E164 }, consent: denied }));
+    expect(p.request.user_data).toBeUndefined();
+    expect(JSON.stringify(p)).not.toContain(EM_GOOGLE);
+    expect(JSON.stringify(p)).not.toContain(PH_E164);
   });
 });
 

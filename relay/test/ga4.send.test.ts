@@ -93,8 +93,10 @@ describe('ga4 send: exact request', () => {
       event_time: t,
       context: { url: 'https://shop.test/thanks', referrer: 'https://shop.test/checkout', ip: '2001:db8::1', user_agent: 'UA' },
       identity: {
-        em: EM,
+        em: sha('jane.doe+news@gmail.com'),
+        em_google: sha('janedoe@gmail.com'),
         ph: sha('16505551212'),
+        ph_e164: sha('+16505551212'),
         external_id: XID,
         ga_client_id: 'GA1.1.1234567890.1699999999',
         ga_session_id: 'GS1.1.1700000000.3.1.1700000100.0.0.0',
@@ -116,7 +118,8 @@ describe('ga4 send: exact request', () => {
       client_id: '1234567890.1699999999',
       user_id: XID,
       consent: { ad_user_data: 'GRANTED', ad_personalization: 'DENIED' },
-      user_data: { sha256_email_address: [EM] },
+      // Google's normalization (G5): the gmail address without dots and +tag, the phone with "+".
+      user_data: { sha256_email_address: [sha('janedoe@gmail.com')], sha256_phone_number: [sha('+16505551212')] },
       ip_override: '2001:db8::1',
       events: [
         {

@@ -54,7 +54,10 @@ const everyField = event({
   },
   identity: {
     em: sha('jane@example.com'),
+    em_google: sha('jane@example.com'),
+    em_reddit: sha('jane@example.com'),
     ph: sha('4915112345678'),
+    ph_e164: sha('+4915112345678'),
     fn: sha('jane'),
     ln: sha('doe'),
     ge: sha('f'),
@@ -143,7 +146,7 @@ describe('tiktok map', () => {
       event_id: 'order-1001',
       user: {
         email: sha('jane@example.com'),
-        phone: sha('4915112345678'),
+        phone: sha('+4915112345678'),
         external_id: sha('customer-42'),
         first_name: sha('jane'),
         last_name: sha('doe'),
@@ -167,6 +170,31 @@ describe('tiktok map', () => {
         query: 'mug',
       },
       limited_data_use: false,
+    });
+  });
+
+  describe('identity variants (notes §4.3)', () => {
+    // A Gmail address, where Google's and Reddit's variants (both janedoe@gmail.com) differ from em.
+    const EM = sha('jane.doe+tt@gmail.com');
+    const EM_GOOGLE = sha('janedoe@gmail.com');
+    const EM_REDDIT = EM_GOOGLE;
+    const PH = sha('4915112345678');
+    const PH_E164 = sha('+4915112345678');
+    const user = (identity: CanonicalEventInput['identity']) => mapped(event({ identity }), mapCtx('ViewContent')).user;
+
+    it('phone: sends ph_e164 (E.164 with "+", then SHA-256) when present, never ph next to it', () => {
+      const u = user({ ph: PH, ph_e164: PH_E164 });
+      expect(u).toStrictEqual({ phone: PH_E164 });
+      expect(JSON.stringify(u)).not.toContain(PH);
+    });
+
+    it('phone: falls back to the plain ph when the sender has no ph_e164', () => {
+      expect(user({ ph: PH })).toStrictEqual({ phone: PH });
+    });
+
+    it('email: always the contract em (trim + lowercase); Google\'s and Reddit\'s Gmail variants are not TikTok\'s rule', () => {
+      expect(user({ em: EM, em_google: EM_GOOGLE, em_reddit: EM_REDDIT })).toStrictEqual({ email: EM });
+      expect(user({ em_google: EM_GOOGLE, em_reddit: EM_REDDIT })).toStrictEqual({});
     });
   });
 
@@ -261,7 +289,7 @@ describe('tiktok send against the fake TikTok', () => {
           event_id: 'order-1001',
           user: {
             email: sha('jane@example.com'),
-            phone: sha('4915112345678'),
+            phone: sha('+4915112345678'),
             external_id: sha('customer-42'),
             first_name: sha('jane'),
             last_name: sha('doe'),

@@ -19,6 +19,7 @@ import { closedPort, throughWorker as runThroughWorker } from './destinations/su
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const EM = sha256('john_smith@gmail.com');
 const PH = sha256('16505551212');
+const PH_E164 = sha256('+16505551212');
 const TWCLID = '23opevjt88psuo13lu8d020qkn';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
@@ -59,7 +60,7 @@ function everyFieldEvent(now: number): CanonicalEvent {
     event_time: now - 120,
     source: 'server',
     context: { url: 'https://shop.example/thanks', referrer: 'https://shop.example/checkout', user_agent: UA, ip: '203.0.113.7', ip_anonymized: false, locale: 'en-US' },
-    identity: { em: EM, ph: PH, fn: sha256('mary'), external_id: sha256('customer-42'), twclid: TWCLID, li_fat_id: 'not-for-x', gclid: 'not-for-x' },
+    identity: { em: EM, em_google: EM, ph: PH, ph_e164: PH_E164, fn: sha256('mary'), external_id: sha256('customer-42'), twclid: TWCLID, li_fat_id: 'not-for-x', gclid: 'not-for-x' },
     commerce: {
       order_id: '1001',
       value: 59.9,
@@ -81,7 +82,7 @@ function everyFieldExpected(now: number): XConversion {
   return {
     conversion_time: new Date((now - 120) * 1000).toISOString(),
     event_id: 'o87ne',
-    identifiers: [{ twclid: TWCLID }, { hashed_email: EM }, { hashed_phone_number: PH }, { ip_address: '203.0.113.7', user_agent: UA }],
+    identifiers: [{ twclid: TWCLID }, { hashed_email: EM }, { hashed_phone_number: PH_E164 }, { ip_address: '203.0.113.7', user_agent: UA }],
     conversion_id: 'order-1001',
     value: 59.9,
     price_currency: 'EUR',
@@ -200,7 +201,7 @@ describe('mapXEvent', () => {
 
   it('leaves out an anonymized IP', () => {
     const e = canonical({ ...everyFieldEvent(NOW), context: { ...everyFieldEvent(NOW).context, ip_anonymized: true } });
-    expect(payload(mapXEvent(e, mapCtx())).identifiers).toStrictEqual([{ twclid: TWCLID }, { hashed_email: EM }, { hashed_phone_number: PH }]);
+    expect(payload(mapXEvent(e, mapCtx())).identifiers).toStrictEqual([{ twclid: TWCLID }, { hashed_email: EM }, { hashed_phone_number: PH_E164 }]);
   });
 
   it('drops identifiers whose consent was explicitly denied', () => {
@@ -209,10 +210,32 @@ describe('mapXEvent', () => {
     expect(payload(mapXEvent(withConsent('denied', 'granted'), mapCtx())).identifiers).toStrictEqual([{ twclid: TWCLID }]);
     expect(payload(mapXEvent(withConsent('granted', 'denied'), mapCtx())).identifiers).toStrictEqual([
       { hashed_email: EM },
-      { hashed_phone_number: PH },
+      { hashed_phone_number: PH_E164 },
       { ip_address: '203.0.113.7', user_agent: UA },
     ]);
     expect(notSent(mapXEvent(withConsent('denied', 'denied'), mapCtx()), true)).toMatch(/has none/);
+  });
+
+  it('phone: sends ph_e164 (E.164 with "+", then SHA-256; notes §5) when present, never ph next to it', () => {
+    const e = canonical({ ...requiredOnlyEvent(NOW), identity: { ph: PH, ph_e164: PH_E164 } });
+    const ids = payload(mapXEvent(e, mapCtx())).identifiers;
+    expect(ids).toStrictEqual([{ hashed_phone_number: PH_E164 }]);
+    expect(JSON.stringify(ids)).not.toContain(PH);
+  });
+
+  it('phone: falls back to the plain ph when the sender has no ph_e164', () => {
+    const e = canonical({ ...requiredOnlyEvent(NOW), identity: { ph: PH } });
+    expect(payload(mapXEvent(e, mapCtx())).identifiers).toStrictEqual([{ hashed_phone_number: PH }]);
+  });
+
+  it('email: the contract em (trim + lowercase, X1); Google\'s and Reddit\'s Gmail variants are not X\'s rule', () => {
+    const em = sha256('john.smith+x@gmail.com');
+    const gmailVariant = sha256('johnsmith@gmail.com');
+    const e = canonical({ ...requiredOnlyEvent(NOW), identity: { em, em_google: gmailVariant, em_reddit: gmailVariant } });
+    expect(payload(mapXEvent(e, mapCtx())).identifiers).toStrictEqual([{ hashed_email: em }]);
+    // A variant alone is not X's hash either: nothing to match on, so not sent.
+    const variantsOnly = canonical({ ...requiredOnlyEvent(NOW), identity: { em_google: gmailVariant, em_reddit: gmailVariant } });
+    expect(notSent(mapXEvent(variantsOnly, mapCtx()), true)).toMatch(/has none/);
   });
 
   it('does not send for a do-not-sell visitor or a limited-data-use site', () => {

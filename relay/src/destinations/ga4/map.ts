@@ -51,9 +51,10 @@ export interface Ga4Consent {
   ad_personalization: Ga4ConsentState;
 }
 
-/** User-provided data (G5). Only the field the canonical event can fill correctly is typed. */
+/** User-provided data (G5). Only the fields the canonical event can fill correctly are typed. */
 export interface Ga4UserData {
   sha256_email_address?: string[];
+  sha256_phone_number?: string[];
 }
 
 /** Fields that belong to the whole request; events sharing them may share a request. */
@@ -310,17 +311,25 @@ export function mapToGa4(event: CanonicalEvent, ctx: MapContext<Ga4Settings>): M
 }
 
 /**
- * G5 user-provided data, limited to what the canonical hashes can give correctly:
- * - sha256_email_address: canonical `em` hashes trim+lowercase. Google additionally removes the
- *   dots before @gmail.com/@googlemail.com; for those addresses our hash will not match. Sent
- *   anyway (right for every other address). A Google-normalized variant needs a contract change.
- * - sha256_phone_number is NOT sent: Google hashes "+" followed by the digits (G5), the contract's
- *   `ph` hashes the digits without "+" (docs/CONTRACT.md), so the hash could never match.
+ * G5 user-provided data, limited to what the canonical hashes can give correctly. GA4 uses Google
+ * Ads' enhanced-conversions normalization (G5; notes §2.4 and §3.4), which the contract carries as
+ * variant fields (docs/CONTRACT.md):
+ * - sha256_email_address: `em_google` (trim, lowercase, and for gmail.com / googlemail.com no dots
+ *   and no "+tag" in the local part). Without it, `em` (trim + lowercase): identical for every
+ *   other domain, so the best hash there is.
+ * - sha256_phone_number: `ph_e164`, the hash of "+" followed by the E.164 digits — G5: "digits
+ *   only, add + prefix, then hash". There is no fallback: the contract's `ph` hashes the digits
+ *   without "+", which can never equal Google's hash, so it would only hand Google an identifier
+ *   it cannot use (the Google Ads destination does the same).
  * - address[] is NOT sent: Google wants city, region, postal_code and country in plain
  *   normalized text (G5) and the contract only carries their hashes. Whether GA4 can use an
  *   address of hashed names only is UNCONFIRMED, so we do not send names for no known benefit.
  */
 function ga4UserData(event: CanonicalEvent): Ga4UserData | undefined {
-  if (event.identity.em === undefined) return undefined;
-  return { sha256_email_address: [event.identity.em] };
+  const { em, em_google, ph_e164 } = event.identity;
+  const userData: Ga4UserData = {};
+  const email = em_google ?? em;
+  if (email !== undefined) userData.sha256_email_address = [email];
+  if (ph_e164 !== undefined) userData.sha256_phone_number = [ph_e164];
+  return Object.keys(userData).length > 0 ? userData : undefined;
 }

@@ -42,7 +42,7 @@ export const TIKTOK_DEFAULT_EVENT_MAP = {
 export interface TiktokUser {
   /** SHA-256 of the trimmed, lowercased email (T1 sample comments, T8). */
   email?: string;
-  /** SHA-256 of the phone number (see the note on normalization in mapUser). */
+  /** SHA-256 of the phone in E.164 with "+" (`ph_e164`), else of its digits (`ph`); see mapUser. */
   phone?: string;
   /** SHA-256 of the site's customer/visitor id. TikTok takes a string or an array (T1). */
   external_id?: string;
@@ -166,12 +166,16 @@ export function mapTiktokEvent(event: CanonicalEvent, ctx: MapContext<TiktokSett
 function mapUser(event: CanonicalEvent): TiktokUser {
   const { identity, context } = event;
   const user: TiktokUser = {};
+  // Email: trim + lowercase, then SHA-256 (T5, T6, T9) — the contract's `em` exactly. TikTok has
+  // no Gmail rule, so neither em_google nor em_reddit applies.
   if (identity.em !== undefined) user.email = identity.em;
-  // Phone: the canonical `ph` is SHA-256 of E.164 digits *without* "+" (docs/CONTRACT.md, Meta's
-  // rule). Integrators hash "+<digits>" for TikTok (T5) while RudderStack sends whatever it is
-  // given (T6); TikTok's own normalization text is UNCONFIRMED. We send what we have — it can
-  // only help matching — until the contract carries a TikTok-specific variant.
-  if (identity.ph !== undefined) user.phone = identity.ph;
+  // Phone: E.164 with its leading "+" and the country code, then SHA-256 (notes §4.3: Segment's
+  // TikTok formatter, T5; our TikTok pixel's ttq.identify sends the same hash). That is the
+  // contract's `ph_e164`. TikTok's own normalization text is UNCONFIRMED and RudderStack forwards
+  // whatever it is given (T6), so without `ph_e164` (an older sender) the plain `ph` (digits
+  // without "+") is still sent rather than nothing.
+  const phone = identity.ph_e164 ?? identity.ph;
+  if (phone !== undefined) user.phone = phone;
   if (identity.external_id !== undefined) user.external_id = identity.external_id;
   // fn/ln/zp use Meta's normalization (lowercase, letters and digits only); TikTok's exact rule
   // is UNCONFIRMED but integrators lowercase and strip whitespace before hashing (T5).

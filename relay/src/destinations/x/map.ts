@@ -10,9 +10,12 @@
  *
  * Identifiers (X1): at least one of twclid, hashed_email, hashed_phone_number; IP address and
  * user agent count only next to one of those. The contract's `em` is X's hashed_email exactly
- * (SHA-256 of the trimmed, lower-cased email). The contract's `ph` is SHA-256 of the E.164
- * digits WITHOUT "+"; X asks for "E.164" and whether it hashes the "+" is UNCONFIRMED — if it
- * does, phone hashes will not match (X cannot tell, so it cannot refuse them either).
+ * (SHA-256 of the trimmed, lower-cased email; X has no Gmail rule). X wants the phone "E.164,
+ * then SHA-256" (X1; notes §5 and §9, which set X apart from Snap/Pinterest's digits without
+ * "+"): E.164 written with its leading "+", which is the contract's `ph_e164`. X's pages show no
+ * hashed example, so whether the "+" is hashed stays UNCONFIRMED; without `ph_e164` (an older
+ * sender) the plain `ph` (digits without "+") is sent rather than no phone. X cannot tell which
+ * one it got, so it cannot refuse either.
  */
 import type { CanonicalEvent } from '../../contract/event.js';
 import { itemCount, refuse, skip, skipWithoutLimitedDataUse } from '../shared/event.js';
@@ -112,11 +115,12 @@ export function mapXEvent(event: CanonicalEvent, ctx: MapContext<XSettings>): Ma
  */
 export function xIdentifiers(event: CanonicalEvent): XIdentifier[] {
   const ids: XIdentifier[] = [];
-  const { twclid, em, ph } = event.identity;
+  const { twclid, em, ph, ph_e164 } = event.identity;
   if (twclid !== undefined && event.consent?.ad_storage !== 'denied') ids.push({ twclid });
   if (event.consent?.ad_user_data !== 'denied') {
     if (em !== undefined) ids.push({ hashed_email: em });
-    if (ph !== undefined) ids.push({ hashed_phone_number: ph });
+    const phone = ph_e164 ?? ph;
+    if (phone !== undefined) ids.push({ hashed_phone_number: phone });
   }
   const { ip, user_agent, ip_anonymized } = event.context;
   if (ids.length > 0 && event.consent?.ad_user_data !== 'denied' && ip !== undefined && ip !== '' && ip_anonymized !== true && user_agent !== undefined && user_agent.trim() !== '') {
