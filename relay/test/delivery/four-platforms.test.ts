@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config.js';
 import { destinations } from '../../src/destinations/registry.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -16,16 +15,11 @@ import { startFakeGa4, type FakeGa4 } from '../fakes/ga4-server.js';
 import { FAKE_GOOGLE_ADS, startFakeGoogleAds, type FakeGoogleAds } from '../fakes/google-ads-server.js';
 import { FAKE_META_PIXEL_ID, FAKE_META_TOKEN, startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
 import { FAKE_TIKTOK_PIXEL, FAKE_TIKTOK_TOKEN, startFakeTiktok, type FakeTiktok } from '../fakes/tiktok-server.js';
+import { cli, outcomes as ledgerOutcomes } from './support.js';
 
 const GA4_ID = 'G-FAKE12345';
 const GA4_SECRET = 'ga4-api-secret-0123456789';
 const H = (s: string) => s.padEnd(64, '0').slice(0, 64);
-
-async function cli(dbPath: string, args: string[]): Promise<void> {
-  const err: string[] = [];
-  const code = await runCli(args, { env: { LAYERSYNC_DB: dbPath }, out: () => undefined, err: (s) => err.push(s), registry: destinations });
-  if (code !== 0) throw new Error(`layersync-relay ${args.join(' ')} failed: ${err.join('')}`);
-}
 
 function purchase(orderId: string) {
   return {
@@ -59,21 +53,7 @@ describe('a purchase through the relay to Meta, GA4, Google Ads and TikTok', () 
   let tiktok: FakeTiktok;
   let server: RunningServer | undefined;
 
-  const outcomes = (eventId: string): Record<string, string> => {
-    const db = openDb(dbPath);
-    try {
-      const rows = db
-        .prepare<[string], { slug: string; status: string }>(
-          `SELECT dest.slug AS slug, d.status AS status FROM deliveries d
-           JOIN events e ON e.id = d.event_pk JOIN destinations dest ON dest.id = d.destination_id
-           WHERE e.event_id = ?`,
-        )
-        .all(eventId);
-      return Object.fromEntries(rows.map((r) => [r.slug, r.status]));
-    } finally {
-      db.close();
-    }
-  };
+  const outcomes = (eventId: string): Record<string, string> => ledgerOutcomes(dbPath, eventId);
   const parked = (): Record<string, boolean> => {
     const db = openDb(dbPath);
     try {
