@@ -197,7 +197,9 @@ export function relayCli(args, env) {
  */
 export async function startRelay({ dbPath, port, env = {}, logFile }) {
   const fd = openSync(logFile, 'a');
-  const child = spawn(...niced(process.execPath, [CLI, 'start']), {
+  // BENCH_RELAY_NODE_ARGS: node flags NODE_OPTIONS refuses (--cpu-prof --cpu-prof-dir=DIR), for the relay only.
+  const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(...niced(process.execPath, [...nodeArgs, CLI, 'start']), {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -39,6 +39,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(storePlugin, {
     dbPath: config.dbPath,
     store: opts.store,
+    ingestThread: config.ingestThread ?? true,
     clock,
     registry: opts.registry,
     vault: { vaultKey: config.vaultKey, vaultKeyFile: config.vaultKeyFile, vaultPreviousKeys: config.vaultPreviousKeys },
@@ -63,6 +64,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   // One log line per request (server.ts turns fastify's own two off): failures at info, the rest
   // at debug, so a busy relay does not spend a third of its ingest CPU on access logs.
   fastify.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode < 400 && fastify.log.level !== 'debug' && fastify.log.level !== 'trace') return;
     const line = { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 400) req.log.info(line, 'request failed');
     else req.log.debug(line, 'request');

@@ -37,6 +37,8 @@ export interface Config {
   vaultPreviousKeys?: string[];
   /** LAYERSYNC_METRICS_PUBLIC: serve /metrics without the admin token. */
   metricsPublic?: boolean;
+  /** LAYERSYNC_INGEST_THREAD: commit ingest on a worker thread (default on; off runs it on the main thread). */
+  ingestThread?: boolean;
   /** Idempotency window (s, at least 7 days): event_id and purchase/refund order_id dedup. */
   dedupWindowSeconds: number;
   /** Browser/server merge window (s): deliveries wait this long after an event's first copy. 0 disables merging. */
@@ -135,6 +137,17 @@ const VARS = {
     },
     'false',
   ),
+  LAYERSYNC_INGEST_THREAD: withDefault<boolean>(
+    {
+      schema: z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']))
+        .transform((s) => ['1', 'true', 'yes', 'on'].includes(s)),
+      expect: '1/true/yes/on or 0/false/no/off',
+    },
+    'true',
+  ),
   LAYERSYNC_DEDUP_WINDOW_SECONDS: withDefault(int(7 * 86_400, 366 * 86_400), String(7 * 86_400)),
   LAYERSYNC_MERGE_WINDOW_SECONDS: withDefault(int(0, 300), '5'),
   LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: withDefault(int(0, 1_000_000), '2000'),
@@ -194,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vaultKeyFile: values.LAYERSYNC_VAULT_KEY_FILE as string | undefined,
     vaultPreviousKeys: values.LAYERSYNC_VAULT_PREVIOUS_KEYS as string[] | undefined,
     metricsPublic: values.LAYERSYNC_METRICS_PUBLIC as boolean,
+    ingestThread: values.LAYERSYNC_INGEST_THREAD as boolean,
     dedupWindowSeconds: values.LAYERSYNC_DEDUP_WINDOW_SECONDS as number,
     mergeWindowSeconds: values.LAYERSYNC_MERGE_WINDOW_SECONDS as number,
     rateLimitEventsPerSecond: values.LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND as number,

@@ -66,3 +66,38 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
   return cut + marker;
 }
+
+const LOG_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'child']);
+
+/**
+ * fastify's childLoggerFactory, made lazy: fastify builds a child logger (bindings serialized
+ * through redaction) for every request, although an accepted ingest request logs nothing. The
+ * child is built on first use instead; until then its log methods are cheap forwarding stubs
+ * (fastify checks that they exist) and fastify's own symbol-keyed markers live on the stand-in.
+ */
+export function lazyChildLogger<L extends { child(bindings: object, opts?: object): L }>(parent: L, bindings: object, opts?: object): L {
+  let real: L | undefined;
+  const child = (): L => (real ??= parent.child(bindings, opts));
+  const stubs = new Map<string, (...args: unknown[]) => unknown>();
+  return new Proxy({} as Record<PropertyKey, unknown>, {
+    get(target, p) {
+      if (typeof p === 'symbol' && p in target) return target[p];
+      if (typeof p === 'string' && LOG_METHODS.has(p)) {
+        let stub = stubs.get(p);
+        if (!stub) stubs.set(p, (stub = (...args: unknown[]) => (child() as unknown as Record<string, (...a: unknown[]) => unknown>)[p]!(...args)));
+        return stub;
+      }
+      const r = child() as unknown as Record<PropertyKey, unknown>;
+      const v = r[p];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(r) : v;
+    },
+    set(target, p, v) {
+      if (typeof p === 'symbol') target[p] = v;
+      else (child() as unknown as Record<PropertyKey, unknown>)[p] = v;
+      return true;
+    },
+    has(target, p) {
+      return (typeof p === 'symbol' && p in target) || p in (child() as object);
+    },
+  }) as unknown as L;
+}

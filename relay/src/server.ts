@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { buildApp, type AppOptions } from './app.js';
 import type { Config } from './config.js';
-import { loggerOptions } from './logging.js';
+import { lazyChildLogger, loggerOptions } from './logging.js';
 
 export interface StartOptions extends Omit<AppOptions, 'config'> {
   /** Handle SIGINT/SIGTERM (the CLI does; tests do not). */
@@ -42,6 +42,8 @@ export async function startServer(config: Config, opts: StartOptions): Promise<R
       // fastify's two info lines per request cost about a third of a single-event ingest's CPU
       // (bench/ingest.sh). app.ts logs one line per request instead: failures at info, the rest at debug.
       disableRequestLogging: true,
+      // A request's child logger is built only if something logs (an accepted ingest logs nothing).
+      childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger, bindings, opts),
     },
   );
 

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       destinationConcurrency: 1,
       baseUrls: {},
       metricsPublic: false,
+      ingestThread: true,
     });
   });
 

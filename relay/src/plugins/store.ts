@@ -20,15 +20,21 @@ export interface StorePluginOptions {
   vault?: VaultKeyConfig;
   /** Tells the vault which destination settings are secret. */
   registry?: Partial<DestinationRegistry>;
+  /** Commit ingest on a worker thread (an opened file store only; default true). */
+  ingestThread?: boolean;
 }
 
 export default fp<StorePluginOptions>(
   async (app, opts) => {
     const owned = opts.store === undefined;
-    const store =
-      opts.store ??
-      openVaultedStore({ dbPath: opts.dbPath, vault: opts.vault ?? {}, registry: opts.registry ?? {}, log: app.log.child({ component: 'vault' }) })
+    let store: Store;
+    if (opts.store) store = opts.store;
+    else {
+      const opened = openVaultedStore({ dbPath: opts.dbPath, vault: opts.vault ?? {}, registry: opts.registry ?? {}, log: app.log.child({ component: 'vault' }) })
         .store;
+      if (opts.ingestThread ?? true) opened.startIngestThread((err) => app.log.error({ err }, 'the ingest thread failed; a new one takes over'));
+      store = opened;
+    }
     app.decorate('store', store);
     app.decorate('clock', opts.clock);
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { loggerOptions, REDACTED } from '../../src/logging.js';
+import { lazyChildLogger, loggerOptions, REDACTED } from '../../src/logging.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { createTestDestination, EMAIL_HASH, makeEvent, postEvents, SECRET, SITE, testConfig } from '../helpers.js';
 import { ADMIN_TOKEN } from './support.js';
@@ -175,5 +175,31 @@ describe('log redaction', () => {
     const out = lines.join('');
     expect(out).toContain('destination parked');
     for (const s of [TOKEN, ADMIN_TOKEN, SECRET, EMAIL_HASH]) expect(out).not.toContain(s);
+  });
+});
+
+describe('lazy request loggers', () => {
+  it('builds a request child logger only when something logs, with the request bindings and redaction', () => {
+    const lines: string[] = [];
+    const parent = pino(loggerOptions({ logLevel: 'info' }), new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    let built = 0;
+    const counting = new Proxy(parent, {
+      get: (t, p) => (p === 'child' ? (...a: Parameters<typeof parent.child>) => (built++, t.child(...a)) : Reflect.get(t, p, t)),
+    });
+    const marker = Symbol('fastify marker');
+    const quiet = lazyChildLogger(counting, { reqId: 'req-1' });
+    (quiet as unknown as Record<symbol, unknown>)[marker] = true; // fastify's own markers
+    expect(typeof quiet.info).toBe('function'); // what fastify checks
+    expect((quiet as unknown as Record<symbol, unknown>)[marker]).toBe(true);
+    expect(built).toBe(0);
+
+    const used = lazyChildLogger(counting, { reqId: 'req-2' });
+    used.info({ token: 'tok-secret-value' }, 'request failed');
+    used.warn('again');
+    expect(built).toBe(1);
+    expect(lines).toHaveLength(2);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ reqId: 'req-2', token: REDACTED, msg: 'request failed' });
+    expect(used.level).toBe('info');
   });
 });
