@@ -27,6 +27,7 @@ step "eslint"                npx eslint --max-warnings=0 .
 step "tsc --noEmit"          npm run typecheck --silent
 step "phpcs (WordPress)"     vendor/bin/phpcs -q
 step "phpstan"               vendor/bin/phpstan analyse --no-progress --memory-limit=1G
+step "translations (.pot up to date)" node scripts/make-pot.mjs --check
 step "vitest relay"          npm test --silent --workspace relay
 step "vitest tracker"        npm test --silent --workspace assets-src/tracker
 step "vitest admin"          npm test --silent --workspace assets-src/admin

@@ -58,7 +58,7 @@ test('merchant: custom event names and privacy policy persist through the relay'
   await relayCard.getByLabel('LDU state (e.g. CA)').fill('CA');
   await relayCard.getByRole('button', { name: 'Save platform policy' }).click();
   await expect(relayCard.locator('.components-notice.is-success')).toBeVisible();
-  await expect(page.locator('.layersync-privacy__site')).toContainText('Consent source in use:');
+  await expect(page.locator('.layersync-privacy__consent-source')).toContainText('Consent source in use');
   await expect(page.locator('.layersync-privacy__retention')).toContainText('30 days');
   await screen(page, testInfo, 'admin-privacy');
   await openTab(page, stack.wpUrl, 'Privacy');

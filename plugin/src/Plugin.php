@@ -15,6 +15,7 @@ use LayerSync\Internal\Admin\RelayProxyController;
 use LayerSync\Internal\Commerce\Integration as Commerce;
 use LayerSync\Internal\Event\EventRecorder;
 use LayerSync\Internal\Event\EventValidator;
+use LayerSync\Internal\Event\TrackedEvents;
 use LayerSync\Internal\Forms\BrowserHandoff;
 use LayerSync\Internal\Forms\FormsSettings;
 use LayerSync\Internal\Forms\LeadForms;
@@ -89,6 +90,13 @@ final class Plugin {
 	private EventRecorder $recorder;
 
 	/**
+	 * The events the merchant switched on.
+	 *
+	 * @var TrackedEvents
+	 */
+	private TrackedEvents $tracked;
+
+	/**
 	 * Relay client.
 	 *
 	 * @var RelayClient
@@ -129,7 +137,8 @@ final class Plugin {
 		$this->relay     = new RelayClient( $this->settings );
 		$this->consent   = new ConsentResolver( $this->settings );
 		$this->visitor   = new VisitorId();
-		$this->recorder  = new EventRecorder( $this->outbox, new EventValidator(), $this->scheduler, $this->consent );
+		$this->tracked   = new TrackedEvents();
+		$this->recorder  = new EventRecorder( $this->outbox, new EventValidator(), $this->scheduler, $this->consent, $this->tracked );
 		$this->commerce  = new Commerce( $this->recorder, $this->outbox, $this->settings, new ConsentResolver( $this->settings ) );
 	}
 
@@ -169,12 +178,12 @@ final class Plugin {
 		( new OutboxController( $this->outbox, $this->scheduler ) )->register();
 		$forms = new FormsSettings();
 		( new FormsController( $forms ) )->register();
-		( new LeadForms( new LeadRecorder( $this->recorder, $this->consent, $this->visitor, $forms, $this->settings, new BrowserHandoff() ), $forms ) )->register();
+		( new LeadForms( new LeadRecorder( $this->recorder, $this->consent, $this->visitor, $forms, $this->settings, new BrowserHandoff(), $this->tracked ), $forms ) )->register();
 		( new PersonalData( $this->outbox, $this->relay, $this->settings ) )->register();
 		( new ConsentApiRegistration( plugin_basename( LAYERSYNC_FILE ) ) )->register();
 		( new SiteHealth( $this->outbox, $this->relay, $this->settings ) )->register();
-		( new SettingsController( $this->settings, $this->relay, $this->outbox, $this->scheduler, $this->commerce->settings() ) )->register();
-		( new Frontend( $this->settings, $this->dir, $this->commerce->page_data() ) )->register();
+		( new SettingsController( $this->settings, $this->relay, $this->outbox, $this->scheduler, $this->commerce->settings(), $this->tracked ) )->register();
+		( new Frontend( $this->settings, $this->dir, $this->commerce->page_data(), $this->tracked ) )->register();
 		$this->commerce->register();
 		( new RelayProxyController( new RelayAdminClient( $this->settings ), array( $this->settings, 'site_id' ) ) )->register();
 		if ( is_admin() ) {

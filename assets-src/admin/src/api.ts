@@ -218,7 +218,33 @@ export const outbox = {
   remove: (ids: number[]) => apiFetch<{ deleted: number }>({ path: `${BASE}/outbox/delete`, method: 'POST', data: { ids } }),
 };
 
-/** Settings that other screens edit (privacy switches, commerce events, purchase timing). */
+/** A consent manager detected on the site (server side). */
+export interface ConsentSourceEntry {
+  id: string;
+  label: string;
+}
+
+/** `consent_source` of `GET /admin/settings` and `/admin/status`. */
+export interface ConsentSourceReport {
+  /** The source in use: a CMP id (cookiebot, cookieyes, onetrust, borlabs, complianz…), "wp_consent_api" or "none". */
+  id: string;
+  label: string;
+  detected: ConsentSourceEntry[];
+  /** Whether events recorded by the server take consent from the WP Consent API. */
+  wp_consent_api: boolean;
+}
+
+/** `retention` of `GET /admin/settings`: how long the WordPress outbox keeps events. */
+export interface RetentionReport {
+  outbox: {
+    tiers: Array<{ seconds: number; events: string[]; custom: boolean; evictable: boolean }>;
+    delivered_seconds: number;
+    failed_seconds: number;
+    max_rows: number;
+  };
+}
+
+/** Settings that other screens edit (privacy switches, tracked events, purchase timing), and read-only facts. */
 export interface AllSettings extends ConnectionSettings {
   anonymize_ip: boolean;
   consent_default: string;
@@ -227,9 +253,50 @@ export interface AllSettings extends ConnectionSettings {
   ldu: boolean;
   ldu_region: string;
   commerce_events: string[];
+  site_events: string[];
   purchase_timing: Record<string, string>;
+  woocommerce_active: boolean;
+  consent_source: ConsentSourceReport;
+  retention: RetentionReport;
 }
 
+/** What a screen may save through `POST /admin/settings` without touching the connection. */
+export type SettingsUpdate = Partial<
+  Pick<AllSettings, 'anonymize_ip' | 'consent_default' | 'require_consent' | 'do_not_sell' | 'ldu' | 'ldu_region' | 'commerce_events' | 'site_events' | 'purchase_timing'>
+>;
+
 export const getAllSettings = (): Promise<AllSettings> => apiFetch<AllSettings>({ path: `${BASE}/settings` });
-export const saveAllSettings = (data: Partial<AllSettings>): Promise<AllSettings> =>
+/** Saves the values given; the connection (relay URL, site id, secret) is left as it is. */
+export const saveAllSettings = (data: SettingsUpdate): Promise<AllSettings> =>
   apiFetch<AllSettings>({ path: `${BASE}/settings`, method: 'POST', data });
+
+// ── Lead forms (`/admin/forms`) ──
+
+/** One form plugin's lead capture settings. */
+export interface FormPluginSettings {
+  name: string;
+  /** Whether the form plugin is installed and active on this site. */
+  active: boolean;
+  /** Record a lead when one of its forms is sent. */
+  enabled: boolean;
+  /** Detect email, phone and name fields by their type and name. */
+  auto: boolean;
+  /** Rules: field name, label or "type:<type>" → identity key or "ignore". */
+  fields: Record<string, string>;
+  /** Form ids never recorded. */
+  exclude: string[];
+}
+
+export interface FormsReport {
+  plugins: Record<string, FormPluginSettings>;
+  targets: string[];
+  /** Plugins whose fields are fixed (WooCommerce): form → identity keys taken from it. */
+  fixed_fields: Record<string, Record<string, string[]>>;
+}
+
+export type FormPluginUpdate = Partial<Pick<FormPluginSettings, 'enabled' | 'auto' | 'fields' | 'exclude'>>;
+
+export const forms = {
+  get: () => apiFetch<FormsReport>({ path: `${BASE}/forms` }),
+  save: (slug: string, data: FormPluginUpdate) => apiFetch<FormsReport>({ path: `${BASE}/forms`, method: 'POST', data: { [slug]: data } }),
+};

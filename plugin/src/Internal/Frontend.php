@@ -11,6 +11,7 @@ namespace LayerSync\Internal;
 
 use LayerSync\Internal\Admin\RelayProxyController;
 use LayerSync\Internal\Commerce\PageData;
+use LayerSync\Internal\Event\TrackedEvents;
 use LayerSync\Internal\Rest\EventsController;
 
 /**
@@ -56,16 +57,25 @@ final class Frontend {
 	private ?PageData $commerce;
 
 	/**
+	 * The events the merchant switched on (page_view, lead forms).
+	 *
+	 * @var TrackedEvents
+	 */
+	private TrackedEvents $tracked;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param Settings      $settings   Settings.
-	 * @param string        $plugin_dir Plugin directory with trailing slash.
-	 * @param PageData|null $commerce   WooCommerce page data for the tracker.
+	 * @param Settings           $settings   Settings.
+	 * @param string             $plugin_dir Plugin directory with trailing slash.
+	 * @param PageData|null      $commerce   WooCommerce page data for the tracker.
+	 * @param TrackedEvents|null $tracked    The events switched on (a default one when null).
 	 */
-	public function __construct( Settings $settings, string $plugin_dir, ?PageData $commerce = null ) {
+	public function __construct( Settings $settings, string $plugin_dir, ?PageData $commerce = null, ?TrackedEvents $tracked = null ) {
 		$this->settings   = $settings;
 		$this->plugin_dir = $plugin_dir;
 		$this->commerce   = $commerce;
+		$this->tracked    = $tracked ?? new TrackedEvents();
 	}
 
 	/**
@@ -145,6 +155,14 @@ final class Frontend {
 			// Strict default-denied mode: the tracker records nothing until storage is granted.
 			$config['require_consent'] = true;
 		}
+		// Switched off on the Events screen: the tracker records no page views, and does not
+		// watch lead forms (the server records no lead either; see TrackedEvents).
+		if ( ! $this->tracked->is_tracked( 'page_view' ) ) {
+			$config['page_view'] = false;
+		}
+		if ( ! $this->tracked->is_tracked( 'lead' ) ) {
+			$config['forms'] = false;
+		}
 		$calling_code = $this->settings->default_calling_code();
 		if ( '' !== $calling_code ) {
 			// The tracker hashes phone numbers in the browser with the same rule as the server.
@@ -173,8 +191,9 @@ final class Frontend {
 		 * @since 0.1.0
 		 *
 		 * @param array<string, mixed> $config endpoint, consent, currency (with WooCommerce),
-		 *                                    default_calling_code (when known), commerce and
-		 *                                    purchase (WooCommerce, see Commerce\PageData).
+		 *                                    default_calling_code (when known), page_view and
+		 *                                    forms (false when switched off), commerce, events
+		 *                                    and purchase (WooCommerce, see Commerce\PageData).
 		 */
 		return (array) apply_filters( 'layersync_tracker_config', $config );
 	}

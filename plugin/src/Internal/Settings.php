@@ -40,6 +40,9 @@ final class Settings {
 	public const OPTION_COMMERCE_EVENTS = 'layersync_commerce_events';
 	public const OPTION_PURCHASE_TIMING = 'layersync_purchase_timing';
 
+	// Events of any site that can be switched off (read and validated by Event\TrackedEvents).
+	public const OPTION_SITE_EVENTS = 'layersync_site_events';
+
 	/**
 	 * Defaults of the events route's per-IP limit: requests per window, window in seconds.
 	 * Generous on purpose: many visitors can share one address (offices, mobile carriers), and
@@ -90,6 +93,7 @@ final class Settings {
 			),
 			true,
 		),
+		self::OPTION_SITE_EVENTS     => array( \LayerSync\Internal\Event\TrackedEvents::SITE_EVENTS, true ),
 	);
 
 	/**

@@ -1,41 +1,102 @@
 /**
  * Privacy: consent default and IP anonymization (WordPress options through /admin/settings),
  * Meta Limited Data Use and the Do-Not-Sell mode (the relay's site policy through the proxy),
- * and read-only facts: where consent comes from and how long queued events are kept.
+ * and read-only facts the server reports: the consent source detected on the site and how long
+ * the WordPress queue keeps events.
  */
-import { Button, Card, CardBody, CardHeader, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
+import { Button, Card, CardBody, CardHeader, Notice, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
 import { useState } from '@wordpress/element';
-import { __ } from '@wordpress/i18n';
-import { type AllSettings, type SitePolicy, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
+import { __, sprintf } from '@wordpress/i18n';
+import { type AllSettings, type ConsentSourceReport, type RetentionReport, type SitePolicy, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
 import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { duration, eventLabel } from '../ui/labels';
 
 export function PrivacyScreen() {
+  const settings = useLoad(getAllSettings);
   return (
     <div className="layersync-screen layersync-privacy">
       <ScreenHeading title={__('Privacy', 'layersync')} intro={__('What LayerSync may track before visitors choose, and what platforms may do with it.', 'layersync')} />
-      <SiteOptions />
+      {settings.error && <LoadError message={settings.error} retry={settings.reload} />}
+      {!settings.error && !settings.data && <Loading />}
+      {settings.data && <ConsentSourceCard source={settings.data.consent_source} consentDefault={settings.data.consent_default} />}
+      {settings.data && <SiteOptions settings={settings.data} onSaved={settings.setData} />}
       <RelayPolicy />
-      <Retention />
+      {settings.data?.retention && <Retention retention={settings.data.retention} />}
     </div>
   );
 }
 
-function SiteOptions() {
-  const settings = useLoad(getAllSettings);
+/** The consent manager the server detected, and what each kind of event takes its consent from. */
+function ConsentSourceCard({ source, consentDefault }: { source: ConsentSourceReport | undefined; consentDefault: string }) {
+  const id = source?.id ?? 'none';
+  const others = (source?.detected ?? []).filter((d) => d.id !== id && d.id !== 'wp_consent_api');
+  const fallback = consentDefault === 'denied' ? __('denied until the visitor agrees', 'layersync') : __('granted', 'layersync');
+  let inUse: string;
+  if (id === 'none') {
+    inUse = sprintf(
+      /* translators: %s: the default consent, e.g. "granted" */
+      __('No consent banner plugin was found on this site. Consent stays at the default (%s) unless your site calls window.LayerSync.setConsent() or a banner reports choices through Google Consent Mode v2 or IAB TCF v2.2.', 'layersync'),
+      fallback,
+    );
+  } else if (id === 'wp_consent_api') {
+    inUse = __('The WP Consent API. No consent banner plugin LayerSync knows was found: make sure your banner reports visitors’ choices to the WP Consent API.', 'layersync');
+  } else {
+    inUse = sprintf(
+      /* translators: %s: consent manager name, e.g. Cookiebot */
+      __('%s, found on this site. The LayerSync tracker reads each visitor’s choice from it in the browser.', 'layersync'),
+      source?.label || id,
+    );
+  }
+  const server = source?.wp_consent_api
+    ? __('Orders use the choice the tracker saved in the visitor’s browser. Lead forms, and orders placed without that saved choice, take consent from the WP Consent API.', 'layersync')
+    : sprintf(
+        /* translators: %s: the default consent, e.g. "granted" */
+        __('Orders use the choice the tracker saved in the visitor’s browser. Lead forms, and orders placed without that saved choice, use the default (%s), because the WP Consent API plugin is not active.', 'layersync'),
+        fallback,
+      );
+  return (
+    <Card className="layersync-privacy__consent-source">
+      <CardHeader>
+        <h3 className="layersync-card-title">{__('Consent source in use', 'layersync')}</h3>
+      </CardHeader>
+      <CardBody>
+        <p className="layersync-consent-source" data-source={id}>
+          <strong>{id === 'none' ? __('None detected', 'layersync') : id === 'wp_consent_api' ? __('WP Consent API', 'layersync') : source?.label || id}</strong>
+          {' — '}
+          {inUse}
+        </p>
+        {others.length > 0 && (
+          <p>
+            {sprintf(
+              /* translators: %s: comma-separated consent manager names */
+              __('Also found: %s. Keep only one consent banner active, or visitors may be asked twice.', 'layersync'),
+              others.map((o) => o.label).join(', '),
+            )}
+          </p>
+        )}
+        <p>{server}</p>
+        {id === 'none' && consentDefault !== 'denied' && (
+          <Notice status="warning" isDismissible={false} className="layersync-notice">
+            {__('Visitors from the EU/EEA and UK must be asked before they are tracked: install a consent banner plugin, or turn on “Deny tracking until the visitor consents” below.', 'layersync')}
+          </Notice>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
+
+function SiteOptions({ settings: s, onSaved }: { settings: AllSettings; onSaved: (s: AllSettings) => void }) {
   const [draft, setDraft] = useState<Pick<AllSettings, 'consent_default' | 'anonymize_ip'> | null>(null);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>(null);
-  if (settings.error) return <LoadError message={settings.error} retry={settings.reload} />;
-  if (!settings.data) return <Loading />;
-  const s = settings.data;
   const v = draft ?? { consent_default: s.consent_default, anonymize_ip: s.anonymize_ip };
 
   const save = () => {
     setBusy(true);
     setStatus(null);
-    saveAllSettings({ relay_url: s.relay_url, site_id: s.site_id, ...v })
+    saveAllSettings(v)
       .then((saved) => {
-        settings.setData(saved);
+        onSaved(saved);
         setDraft(null);
         setStatus({ kind: 'success', message: __('Privacy settings saved.', 'layersync') });
       })
@@ -63,12 +124,6 @@ function SiteOptions() {
           checked={v.anonymize_ip}
           onChange={(on) => setDraft({ ...v, anonymize_ip: on })}
         />
-        <p className="layersync-privacy__consent-source">
-          <strong>{__('Consent source in use: ', 'layersync')}</strong>
-          {s.require_consent
-            ? __('your consent banner (Google Consent Mode v2, IAB TCF v2.2, the WP Consent API or a supported consent plugin, detected in the browser); events wait for its signal.', 'layersync')
-            : __('none required: events are sent unless a consent banner on the page reports a refusal.', 'layersync')}
-        </p>
         <StatusNotice status={status} onRemove={() => setStatus(null)} />
         <div className="layersync-actions">
           <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
@@ -165,21 +220,48 @@ function RelayPolicy() {
   );
 }
 
-function Retention() {
+/** How long the WordPress queue keeps events, as the plugin reports it. */
+function Retention({ retention }: { retention: RetentionReport }) {
+  const o = retention.outbox;
   return (
     <Card className="layersync-privacy__retention">
       <CardHeader>
-        <h3 className="layersync-card-title">{__('Data retention in WordPress', 'layersync')}</h3>
+        <h3 className="layersync-card-title">{__('Data retention', 'layersync')}</h3>
       </CardHeader>
       <CardBody>
-        <p>{__('Events wait in the WordPress queue only until the relay has them. While the relay cannot be reached, an undelivered event is kept:', 'layersync')}</p>
-        <ul className="layersync-list">
-          <li>{__('Purchases and refunds: 30 days (never dropped to make room).', 'layersync')}</li>
-          <li>{__('Leads, sign-ups, subscriptions and trials: 7 days.', 'layersync')}</li>
-          <li>{__('Checkout steps and add to cart: 7 days.', 'layersync')}</li>
-          <li>{__('Browsing events (page and product views, searches, custom events): 1 day; dropped first when the queue is full.', 'layersync')}</li>
+        <h4 className="layersync-subtitle">{__('In WordPress', 'layersync')}</h4>
+        <p>{__('Events wait in the WordPress queue only until the relay has them. While the relay cannot be reached, an event not yet delivered is kept:', 'layersync')}</p>
+        <ul className="layersync-list layersync-retention">
+          {o.tiers.map((tier) => {
+            const names = tier.events.map(eventLabel);
+            if (tier.custom) names.push(__('custom events', 'layersync'));
+            return (
+              <li key={tier.seconds}>
+                {sprintf(/* translators: 1: list of events, 2: duration such as "7 days" */ __('%1$s: %2$s', 'layersync'), names.join(', '), duration(tier.seconds))}
+                {!tier.evictable && ` ${__('(never removed to make room)', 'layersync')}`}
+              </li>
+            );
+          })}
         </ul>
-        <p>{__('Delivered events are removed after 3 days, failed ones after 30 days.', 'layersync')}</p>
+        <p>
+          {sprintf(
+            /* translators: 1: duration such as "3 days", 2: duration such as "30 days" */
+            __('Delivered events are removed after %1$s, failed ones after %2$s.', 'layersync'),
+            duration(o.delivered_seconds),
+            duration(o.failed_seconds),
+          )}
+        </p>
+        <p>
+          {o.max_rows > 0
+            ? sprintf(
+                /* translators: %s: number of events */
+                __('The queue holds at most %s events. Above that, delivered and failed events are removed first, then waiting events from the least important up (page views first), oldest first; purchases and refunds never.', 'layersync'),
+                o.max_rows.toLocaleString(),
+              )
+            : __('The queue has no size limit.', 'layersync')}
+        </p>
+        <h4 className="layersync-subtitle">{__('At the relay', 'layersync')}</h4>
+        <p>{__('How long the relay keeps events is decided where the relay runs; it does not report it to WordPress. Ask whoever runs your relay.', 'layersync')}</p>
       </CardBody>
     </Card>
   );

@@ -1,14 +1,17 @@
 /**
- * Events: which platform event each LayerSync event is sent as (per connected platform, the
- * relay's event map through the proxy), and when an offline-gateway order counts as a purchase
- * (WordPress option through /admin/settings).
+ * Events: which events are recorded and which lead-form fields identify the person (WordPress
+ * options through /admin/settings and /admin/forms), which platform event each LayerSync event
+ * is sent as (per connected platform, the relay's event map through the proxy), and when an
+ * offline-gateway order counts as a purchase (/admin/settings).
  */
 import { Button, Card, CardBody, CardHeader, CheckboxControl, SelectControl, TextControl } from '@wordpress/components';
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
-import { type Destination, type DestinationType, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
+import { type AllSettings, type Destination, type DestinationType, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
 import { useRelayStore } from '../store';
 import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { LeadFormsCard } from './LeadForms';
+import { TrackedEventsCard } from './TrackedEvents';
 
 const GATEWAY_LABELS: Record<string, string> = {
   bacs: 'Direct bank transfer (bacs)',
@@ -18,12 +21,17 @@ const GATEWAY_LABELS: Record<string, string> = {
 
 export function EventsScreen() {
   const { types, destinations, error, refresh } = useRelayStore();
+  const settings = useLoad(getAllSettings);
   return (
     <div className="layersync-screen layersync-events">
       <ScreenHeading
         title={__('Events', 'layersync')}
-        intro={__('Choose the name each platform receives for your events, and when an order paid offline counts as a purchase.', 'layersync')}
+        intro={__('Choose which events LayerSync records, which form fields identify a lead, the name each platform receives, and when an order paid offline counts as a purchase.', 'layersync')}
       />
+      {settings.error && <LoadError message={settings.error} retry={settings.reload} />}
+      {!settings.error && !settings.data && <Loading />}
+      {settings.data && <TrackedEventsCard settings={settings.data} onSaved={settings.setData} />}
+      {settings.data && <LeadFormsCard leadsOn={(settings.data.site_events ?? ['lead']).includes('lead')} />}
       <h3>{__('Event names per platform', 'layersync')}</h3>
       {error && <LoadError message={error} retry={() => void refresh()} />}
       {!error && (!types || !destinations) && <Loading />}
@@ -35,7 +43,7 @@ export function EventsScreen() {
           const t = types.find((x) => x.slug === d.slug);
           return t ? <EventMapCard key={d.id} destination={d} type={t} /> : null;
         })}
-      <PurchasePolicy />
+      {settings.data && <PurchasePolicy settings={settings.data} onSaved={settings.setData} />}
     </div>
   );
 }
@@ -143,23 +151,19 @@ function EventMapCard({ destination, type }: { destination: Destination; type: D
   );
 }
 
-function PurchasePolicy() {
-  const settings = useLoad(getAllSettings);
+function PurchasePolicy({ settings, onSaved }: { settings: AllSettings; onSaved: (s: AllSettings) => void }) {
   const [draft, setDraft] = useState<Record<string, string> | null>(null);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>(null);
-  if (settings.error) return <LoadError message={settings.error} retry={settings.reload} />;
-  if (!settings.data) return <Loading />;
-  const timing = draft ?? settings.data.purchase_timing ?? {};
+  const timing = draft ?? settings.purchase_timing ?? {};
   const gateways = Object.keys(timing);
 
   const save = () => {
-    if (!settings.data) return;
     setBusy(true);
     setStatus(null);
-    saveAllSettings({ relay_url: settings.data.relay_url, site_id: settings.data.site_id, purchase_timing: timing })
+    saveAllSettings({ purchase_timing: timing })
       .then((s) => {
-        settings.setData(s);
+        onSaved(s);
         setDraft(null);
         setStatus({ kind: 'success', message: __('Purchase policy saved.', 'layersync') });
       })

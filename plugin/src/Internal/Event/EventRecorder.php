@@ -58,6 +58,13 @@ final class EventRecorder {
 	private ?ConsentResolver $consent;
 
 	/**
+	 * The events the merchant switched on (null: every event is recorded).
+	 *
+	 * @var TrackedEvents|null
+	 */
+	private ?TrackedEvents $tracked;
+
+	/**
 	 * Constructor.
 	 *
 	 * @param OutboxRepository     $outbox    Outbox storage.
@@ -65,12 +72,15 @@ final class EventRecorder {
 	 * @param DrainScheduler       $scheduler Drain scheduling.
 	 * @param ConsentResolver|null $consent   Gives events without a consent snapshot the
 	 *                                        server's, and applies Do-Not-Sell / Limited Data Use.
+	 * @param TrackedEvents|null   $tracked   Refuses events the merchant switched off (Events
+	 *                                        screen); null records every event.
 	 */
-	public function __construct( OutboxRepository $outbox, EventValidator $validator, DrainScheduler $scheduler, ?ConsentResolver $consent = null ) {
+	public function __construct( OutboxRepository $outbox, EventValidator $validator, DrainScheduler $scheduler, ?ConsentResolver $consent = null, ?TrackedEvents $tracked = null ) {
 		$this->outbox    = $outbox;
 		$this->validator = $validator;
 		$this->scheduler = $scheduler;
 		$this->consent   = $consent;
+		$this->tracked   = $tracked;
 	}
 
 	/**
@@ -81,6 +91,11 @@ final class EventRecorder {
 	 */
 	public function record( array $event ): array {
 		$source = isset( $event['source'] ) && is_string( $event['source'] ) ? $event['source'] : '';
+		$name   = isset( $event['event_name'] ) && is_string( $event['event_name'] ) ? $event['event_name'] : '';
+		if ( null !== $this->tracked && '' !== $name && ! $this->tracked->is_tracked( $name ) ) {
+			// A page cached before the event was switched off may still send it.
+			return self::outcome( self::REJECTED, sprintf( '%s events are switched off on this site (LayerSync → Events)', $name ) );
+		}
 
 		/**
 		 * Filters an event before it is validated and stored in the outbox.

@@ -11,6 +11,7 @@ namespace LayerSync\Internal\Forms;
 
 use LayerSync\Internal\Event\EventId;
 use LayerSync\Internal\Event\EventRecorder;
+use LayerSync\Internal\Event\TrackedEvents;
 use LayerSync\Internal\Identity\Hasher;
 use LayerSync\Internal\Privacy\ConsentResolver;
 use LayerSync\Internal\Privacy\VisitorId;
@@ -92,16 +93,24 @@ final class LeadRecorder {
 	private FieldMapper $mapper;
 
 	/**
+	 * The events the merchant switched on.
+	 *
+	 * @var TrackedEvents
+	 */
+	private TrackedEvents $tracked;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param EventRecorder   $recorder Records events.
-	 * @param ConsentResolver $consent  Server-side consent.
-	 * @param VisitorId       $visitor  Visitor id cookie.
-	 * @param FormsSettings   $forms    Per-plugin form settings.
-	 * @param Settings        $settings Site settings.
-	 * @param BrowserHandoff  $handoff  Event ids for the browser.
+	 * @param EventRecorder      $recorder Records events.
+	 * @param ConsentResolver    $consent  Server-side consent.
+	 * @param VisitorId          $visitor  Visitor id cookie.
+	 * @param FormsSettings      $forms    Per-plugin form settings.
+	 * @param Settings           $settings Site settings.
+	 * @param BrowserHandoff     $handoff  Event ids for the browser.
+	 * @param TrackedEvents|null $tracked  The events switched on (a default one when null).
 	 */
-	public function __construct( EventRecorder $recorder, ConsentResolver $consent, VisitorId $visitor, FormsSettings $forms, Settings $settings, BrowserHandoff $handoff ) {
+	public function __construct( EventRecorder $recorder, ConsentResolver $consent, VisitorId $visitor, FormsSettings $forms, Settings $settings, BrowserHandoff $handoff, ?TrackedEvents $tracked = null ) {
 		$this->recorder = $recorder;
 		$this->consent  = $consent;
 		$this->visitor  = $visitor;
@@ -109,6 +118,7 @@ final class LeadRecorder {
 		$this->settings = $settings;
 		$this->handoff  = $handoff;
 		$this->mapper   = new FieldMapper();
+		$this->tracked  = $tracked ?? new TrackedEvents();
 	}
 
 	/**
@@ -121,8 +131,8 @@ final class LeadRecorder {
 	}
 
 	/**
-	 * Records a `lead` for one form submission, unless the plugin is disabled or the form
-	 * excluded in the settings.
+	 * Records a `lead` for one form submission, unless leads are switched off (Events screen),
+	 * the plugin is disabled or the form excluded in the settings.
 	 *
 	 * @param string                           $plugin     FormsSettings plugin slug.
 	 * @param string                           $form_id    The form's id in its plugin.
@@ -133,6 +143,9 @@ final class LeadRecorder {
 	 * @return string|null The event id recorded (or found already recorded), or null.
 	 */
 	public function record_form( string $plugin, string $form_id, string $form_title, array $fields, ?string $event_id = null ): ?string {
+		if ( ! $this->tracked->is_tracked( 'lead' ) ) {
+			return null;
+		}
 		$config = $this->forms->for_plugin( $plugin );
 		if ( ! $config['enabled'] || in_array( $form_id, $config['exclude'], true ) ) {
 			return null;
@@ -177,6 +190,10 @@ final class LeadRecorder {
 	 * @return string|null The event id recorded (or already recorded), or null when not recorded.
 	 */
 	public function record( string $event_name, array $raw, array $properties, string $source, ?string $event_id = null ): ?string {
+		if ( ! $this->tracked->is_tracked( $event_name ) ) {
+			// Switched off: no consent lookup, no hashing, no visitor cookie.
+			return null;
+		}
 		$consent = $this->consent->current(
 			array_merge(
 				array( 'event_name' => $event_name ),

@@ -92,6 +92,42 @@ final class Priority {
 	}
 
 	/**
+	 * The retention rules of undelivered events, grouped by how long they are kept (longest
+	 * first), for the admin app: which standard events each group holds, whether custom:<name>
+	 * events belong to it, and whether the outbox size cap may remove its events.
+	 *
+	 * @return list<array{seconds: int, events: list<string>, custom: bool, evictable: bool}>
+	 */
+	public static function retention_tiers(): array {
+		$tiers = array();
+		foreach ( array_unique( array_map( array( self::class, 'retention_seconds' ), self::ALL ) ) as $seconds ) {
+			$events    = array();
+			$custom    = false;
+			$evictable = false;
+			foreach ( self::ALL as $priority ) {
+				if ( self::retention_seconds( $priority ) !== $seconds ) {
+					continue;
+				}
+				$evictable = $evictable || $priority > self::MONEY;
+				$custom    = $custom || self::CUSTOM === $priority;
+				foreach ( self::BY_NAME as $name => $event_priority ) {
+					if ( $event_priority === $priority ) {
+						$events[] = $name;
+					}
+				}
+			}
+			$tiers[] = array(
+				'seconds'   => $seconds,
+				'events'    => $events,
+				'custom'    => $custom,
+				'evictable' => $evictable,
+			);
+		}//end foreach
+		usort( $tiers, static fn( array $a, array $b ): int => $b['seconds'] <=> $a['seconds'] );
+		return $tiers;
+	}
+
+	/**
 	 * How long an undelivered event with this name is kept.
 	 *
 	 * @param string $event_name Standard or custom:<name>.

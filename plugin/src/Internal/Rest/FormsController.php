@@ -144,7 +144,10 @@ final class FormsController {
 	}
 
 	/**
-	 * Settings plus what the admin app needs to render them.
+	 * Settings plus what the admin app needs to render them: per plugin whether it is active;
+	 * the targets a field rule may name; and, for WooCommerce, the fixed fields it takes
+	 * identifiers from (its account and checkout forms are known, so rules do not apply):
+	 * `sign_up` (account creation, recorded when enabled) and `checkout` (every order's events).
 	 *
 	 * @param array<string, mixed> $settings Per-plugin settings.
 	 * @return array<string, mixed>
@@ -168,8 +171,14 @@ final class FormsController {
 			);
 		}
 		return array(
-			'plugins' => $plugins,
-			'targets' => FieldMapper::TARGETS,
+			'plugins'      => $plugins,
+			'targets'      => FieldMapper::TARGETS,
+			'fixed_fields' => array(
+				FormsSettings::WOOCOMMERCE => array(
+					'sign_up'  => array( 'em', 'fn', 'ln' ),
+					'checkout' => array( 'em', 'ph', 'fn', 'ln', 'ct', 'st', 'zp', 'country' ),
+				),
+			),
 		);
 	}
 }

@@ -11,9 +11,13 @@ namespace LayerSync\Internal\Rest;
 
 use LayerSync\Internal\Admin\RelayAdminClient;
 use LayerSync\Internal\Commerce\CommerceSettings;
+use LayerSync\Internal\Commerce\Integration as Commerce;
+use LayerSync\Internal\Event\TrackedEvents;
 use LayerSync\Internal\Outbox\DrainScheduler;
 use LayerSync\Internal\Outbox\Drainer;
 use LayerSync\Internal\Outbox\OutboxRepository;
+use LayerSync\Internal\Outbox\Priority;
+use LayerSync\Internal\Privacy\ConsentSource;
 use LayerSync\Internal\Relay\RelayClient;
 use LayerSync\Internal\Settings;
 use WP_Error;
@@ -27,6 +31,10 @@ use WP_REST_Server;
  * needs the REST nonce (X-WP-Nonce) — without it the user is anonymous and refused.
  *
  * The secret is write-only: answers carry `secret_set` and a masked `secret_hint`, never the value.
+ *
+ * `POST /admin/settings` saves only what it is given: relay_url and site_id come together (the
+ * connection), or not at all (the other screens save their own settings on a site that is not
+ * connected yet).
  *
  * @since 0.1.0
  */
@@ -70,20 +78,29 @@ final class SettingsController {
 	private CommerceSettings $commerce;
 
 	/**
+	 * The events switched on (page_view, lead).
+	 *
+	 * @var TrackedEvents
+	 */
+	private TrackedEvents $tracked;
+
+	/**
 	 * Constructor.
 	 *
-	 * @param Settings         $settings  Settings.
-	 * @param RelayClient      $client    Relay client.
-	 * @param OutboxRepository $outbox    Outbox.
-	 * @param DrainScheduler   $scheduler Drain scheduling.
-	 * @param CommerceSettings $commerce  WooCommerce settings (a default one when null).
+	 * @param Settings           $settings  Settings.
+	 * @param RelayClient        $client    Relay client.
+	 * @param OutboxRepository   $outbox    Outbox.
+	 * @param DrainScheduler     $scheduler Drain scheduling.
+	 * @param CommerceSettings   $commerce  WooCommerce settings (a default one when null).
+	 * @param TrackedEvents|null $tracked   The events switched on (a default one when null).
 	 */
-	public function __construct( Settings $settings, RelayClient $client, OutboxRepository $outbox, DrainScheduler $scheduler, ?CommerceSettings $commerce = null ) {
+	public function __construct( Settings $settings, RelayClient $client, OutboxRepository $outbox, DrainScheduler $scheduler, ?CommerceSettings $commerce = null, ?TrackedEvents $tracked = null ) {
 		$this->settings  = $settings;
 		$this->client    = $client;
 		$this->outbox    = $outbox;
 		$this->scheduler = $scheduler;
 		$this->commerce  = $commerce ?? new CommerceSettings();
+		$this->tracked   = $tracked ?? new TrackedEvents( $this->commerce );
 	}
 
 	/**
@@ -99,14 +116,12 @@ final class SettingsController {
 	public function register_routes(): void {
 		$connection_args = array(
 			'relay_url'       => array(
-				'description' => __( 'Relay base URL: https://…, or http:// for localhost / 127.0.0.1.', 'layersync' ),
+				'description' => __( 'Relay base URL: https://…, or http:// for localhost / 127.0.0.1. Send it with site_id to save the connection; leave both out to keep it.', 'layersync' ),
 				'type'        => 'string',
-				'required'    => true,
 			),
 			'site_id'         => array(
-				'description' => __( 'Site id registered at the relay.', 'layersync' ),
+				'description' => __( 'Site id registered at the relay; sent together with relay_url.', 'layersync' ),
 				'type'        => 'string',
-				'required'    => true,
 			),
 			'secret'          => array(
 				'description' => __( 'New shared secret; leave out to keep the saved one.', 'layersync' ),
@@ -165,6 +180,15 @@ final class SettingsController {
 				),
 				'uniqueItems' => true,
 			),
+			'site_events'     => array(
+				'description' => __( 'Events of any site to record (page_view, lead for lead forms); leave out to keep the saved list.', 'layersync' ),
+				'type'        => 'array',
+				'items'       => array(
+					'type' => 'string',
+					'enum' => TrackedEvents::SITE_EVENTS,
+				),
+				'uniqueItems' => true,
+			),
 			'purchase_timing' => array(
 				'description'          => __( 'Per offline gateway (bacs, cheque, cod): send the purchase when the order is "placed" or when it is "paid". Gateways left out keep their setting.', 'layersync' ),
 				'type'                 => 'object',
@@ -196,10 +220,9 @@ final class SettingsController {
 
 		$test_args = $connection_args;
 		foreach ( array( 'relay_url', 'site_id' ) as $key ) {
-			$test_args[ $key ]['required']    = false;
 			$test_args[ $key ]['description'] = __( 'Value to test instead of the saved one (optional).', 'layersync' );
 		}
-		unset( $test_args['anonymize_ip'], $test_args['consent_default'], $test_args['commerce_events'], $test_args['purchase_timing'] );
+		unset( $test_args['anonymize_ip'], $test_args['consent_default'], $test_args['commerce_events'], $test_args['site_events'], $test_args['purchase_timing'] );
 		unset( $test_args['require_consent'], $test_args['do_not_sell'], $test_args['ldu'], $test_args['ldu_region'], $test_args['rate_limit'], $test_args['rate_window'], $test_args['outbox_max_rows'] );
 		register_rest_route(
 			self::NAMESPACE,
@@ -243,7 +266,8 @@ final class SettingsController {
 	}
 
 	/**
-	 * `POST /admin/settings`: validates everything first, saves only when all is valid.
+	 * `POST /admin/settings`: validates everything first, saves only when all is valid. Values
+	 * left out keep their saved setting; relay_url and site_id are saved together or not at all.
 	 *
 	 * @param WP_REST_Request $request Request.
 	 * @return WP_REST_Response|WP_Error
@@ -254,10 +278,18 @@ final class SettingsController {
 			return $checked;
 		}
 		list( $relay_url, $site_id, $secret ) = $checked;
-		if ( null === $relay_url || null === $site_id ) {
-			return new WP_Error( 'layersync_missing_settings', __( 'Both the relay URL and the site id are required.', 'layersync' ), array( 'status' => 400 ) );
+		$connection                           = null !== $relay_url || null !== $site_id || null !== $secret;
+		if ( $connection && ( null === $relay_url || null === $site_id ) ) {
+			return new WP_Error(
+				'layersync_missing_settings',
+				__( 'Both the relay URL and the site id are required to save the connection.', 'layersync' ),
+				array(
+					'status' => 400,
+					'field'  => null === $relay_url ? 'relay_url' : 'site_id',
+				)
+			);
 		}
-		if ( null === $secret && '' === $this->settings->secret() ) {
+		if ( $connection && null === $secret && '' === $this->settings->secret() ) {
 			return new WP_Error(
 				'layersync_missing_secret',
 				__( 'Enter the secret the relay generated for this site: none is saved yet.', 'layersync' ),
@@ -272,6 +304,11 @@ final class SettingsController {
 		$events = null === $events ? null : CommerceSettings::validate_events( $events );
 		if ( is_wp_error( $events ) ) {
 			return $events;
+		}
+		$site_events = $request->get_param( 'site_events' );
+		$site_events = null === $site_events ? null : TrackedEvents::validate_site_events( $site_events );
+		if ( is_wp_error( $site_events ) ) {
+			return $site_events;
 		}
 		$timing = $request->get_param( 'purchase_timing' );
 		$timing = null === $timing ? null : $this->commerce->validate_purchase_timing( $timing );
@@ -297,8 +334,11 @@ final class SettingsController {
 
 		$anonymize = $request->get_param( 'anonymize_ip' );
 		$consent   = $request->get_param( 'consent_default' );
-		$this->settings->save_connection( $relay_url, $site_id, $secret );
+		if ( null !== $relay_url && null !== $site_id ) {
+			$this->settings->save_connection( $relay_url, $site_id, $secret );
+		}
 		$this->commerce->save( $events, $timing );
+		$this->tracked->save_site_events( $site_events );
 		$this->settings->save_privacy(
 			null === $anonymize ? null : (bool) $anonymize,
 			is_string( $consent ) ? $consent : null
@@ -336,7 +376,7 @@ final class SettingsController {
 	}
 
 	/**
-	 * `GET /admin/status`: connection state and outbox counts.
+	 * `GET /admin/status`: connection state, outbox counts and the consent source in use.
 	 *
 	 * @return WP_REST_Response
 	 */
@@ -349,14 +389,17 @@ final class SettingsController {
 				'next_attempt_at' => null === $next ? null : gmdate( 'c', $next ),
 				'drain_scheduled' => $this->scheduler->is_scheduled(),
 				'drain'           => Drainer::state(),
+				'consent_source'  => ( new ConsentSource() )->detect(),
 			)
 		);
 	}
 
 	/**
-	 * What the admin app sees of the settings (never the secret).
+	 * What the admin app sees of the settings (never the secret), and read-only facts the
+	 * screens show next to them: whether WooCommerce runs, the consent source detected, and how
+	 * long the outbox keeps events.
 	 *
-	 * @return array{relay_url: string, site_id: string, secret_set: bool, secret_hint: string, anonymize_ip: bool, consent_default: string, require_consent: bool, do_not_sell: bool, ldu: bool, ldu_region: string, rate_limit: int, rate_window: int, outbox_max_rows: int, commerce_events: string[], purchase_timing: array<string, string>}
+	 * @return array<string, mixed>
 	 */
 	private function settings_data(): array {
 		return array_merge(
@@ -375,7 +418,29 @@ final class SettingsController {
 				'rate_window'     => $this->settings->rate_limit()['window'],
 				'outbox_max_rows' => $this->settings->outbox_max_rows(),
 			),
-			$this->commerce->to_array()
+			$this->commerce->to_array(),
+			array(
+				'site_events'        => $this->tracked->site_events(),
+				'woocommerce_active' => Commerce::woocommerce_ready(),
+				'consent_source'     => ( new ConsentSource() )->detect(),
+				'retention'          => $this->retention(),
+			)
+		);
+	}
+
+	/**
+	 * How long the WordPress outbox keeps events (read-only; see Outbox\Priority and Drainer).
+	 *
+	 * @return array{outbox: array{tiers: list<array{seconds: int, events: list<string>, custom: bool, evictable: bool}>, delivered_seconds: int, failed_seconds: int, max_rows: int}}
+	 */
+	private function retention(): array {
+		return array(
+			'outbox' => array(
+				'tiers'             => Priority::retention_tiers(),
+				'delivered_seconds' => Drainer::SENT_RETENTION_SECONDS,
+				'failed_seconds'    => Drainer::FAILED_RETENTION_SECONDS,
+				'max_rows'          => $this->settings->outbox_max_rows(),
+			),
 		);
 	}
 

@@ -229,6 +229,33 @@ final class CartEventsTest extends CommerceTestCase {
 		$this->assertSame( array(), $this->commerce()->handoff()->handed() );
 	}
 
+	public function test_a_switched_off_cart_event_sent_by_the_browser_is_refused_too(): void {
+		// The tracker records add_to_cart's browser half itself; a page cached before the switch
+		// was turned off still sends it.
+		$this->add_test_filter( 'pre_option_' . CommerceSettings::OPTION_EVENTS, static fn() => array( 'purchase', 'refund' ) );
+		$response = $this->rest( 'POST', '/layersync/v1/events', array( 'events' => array( self::browser_event( array( 'event_name' => 'add_to_cart' ) ) ) ) );
+
+		$this->assertSame( 'rejected', $response->get_data()['results'][0]['status'] );
+		$this->assertSame( 'add_to_cart events are switched off on this site (LayerSync → Events)', $response->get_data()['results'][0]['reason'] );
+		$this->assertSame( array(), self::outbox_rows() );
+
+		// The Events screen knows WooCommerce runs, so it does not say its events never happen.
+		$admin = wp_insert_user(
+			array(
+				'user_login' => 'layersync_admin_' . wp_generate_password( 6, false ),
+				'user_pass'  => wp_generate_password(),
+				'role'       => 'administrator',
+			)
+		);
+		$this->assertIsInt( $admin );
+		wp_set_current_user( $admin );
+		$settings = $this->rest( 'GET', '/layersync/v1/admin/settings' )->get_data();
+		require_once ABSPATH . 'wp-admin/includes/user.php';
+		wp_delete_user( $admin );
+		$this->assertTrue( $settings['woocommerce_active'] );
+		$this->assertSame( array( 'purchase', 'refund' ), $settings['commerce_events'] );
+	}
+
 	public function test_without_consent_no_ids_are_read_and_no_cookie_is_written(): void {
 		$denied = array_fill_keys( array( 'ad_storage', 'analytics_storage', 'ad_user_data', 'ad_personalization' ), 'denied' ) + array( 'do_not_sell' => false );
 		$this->customer_browser( $denied );

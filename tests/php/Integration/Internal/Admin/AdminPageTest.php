@@ -86,6 +86,7 @@ final class AdminPageTest extends IntegrationTestCase {
 		$this->assertSame( array( 'react', 'react-jsx-runtime', 'wp-api-fetch', 'wp-components', 'wp-element', 'wp-i18n' ), $script->deps );
 		$this->assertSame( 'abc123', $script->ver );
 		$this->assertSame( 'layersync', $script->textdomain );
+		$this->assertSame( $this->dir . 'languages', $script->translations_path, 'JSON translations ship in the plugin\'s languages/' );
 
 		$before = implode( "\n", array_filter( (array) $scripts->get_data( AdminPage::SCRIPT_HANDLE, 'before' ) ) );
 		$this->assertSame( 1, preg_match( '/^window\.LayerSyncAdminConfig = (\{.*\});$/', $before, $m ), $before );
@@ -100,6 +101,45 @@ final class AdminPageTest extends IntegrationTestCase {
 			$this->assertStringContainsString( 'window.ReactJSXRuntime=', $shim );
 			$this->assertSame( array( 'react' ), $scripts->registered['react-jsx-runtime']->deps );
 			$this->check_shim( $shim );
+		}
+	}
+
+	public function test_admin_app_translations_are_found_by_the_name_the_pot_file_gives_the_bundle(): void {
+		// plugin/languages/layersync.pot references the app's strings as build/admin/index.js, so
+		// `wp i18n make-json` names each locale's file layersync-<locale>-<md5 of that path>.json.
+		$pot = (string) file_get_contents( dirname( __DIR__, 5 ) . '/plugin/languages/layersync.pot' );
+		$this->assertStringContainsString( '#: build/admin/index.js ../assets-src/admin/src/tracking/TrackedEvents.tsx:', $pot );
+		$this->assertStringContainsString( 'msgid "Save tracked events"', $pot );
+
+		$languages = $this->dir . 'languages';
+		mkdir( $languages );
+		$json = $languages . '/layersync-fr_FR-' . md5( 'build/admin/index.js' ) . '.json';
+		file_put_contents(
+			$json,
+			(string) wp_json_encode(
+				array(
+					'locale_data' => array(
+						'messages' => array(
+							''                    => array( 'domain' => 'messages' ),
+							'Save tracked events' => array( 'Enregistrer les événements suivis' ),
+						),
+					),
+				)
+			)
+		);
+		$this->add_test_filter( 'determine_locale', static fn() => 'fr_FR' );
+		try {
+			$src = plugins_url( 'build/admin/index.js', LAYERSYNC_FILE );
+			if ( '' === $src ) {
+				$this->fail( 'no URL for the admin bundle' );
+			}
+			wp_register_script( AdminPage::SCRIPT_HANDLE, $src, array( 'wp-i18n' ), '1', true );
+			$this->assertTrue( wp_set_script_translations( AdminPage::SCRIPT_HANDLE, 'layersync', $languages ) );
+			$loaded = json_decode( (string) load_script_textdomain( AdminPage::SCRIPT_HANDLE, 'layersync', $languages ), true );
+			$this->assertSame( array( 'Enregistrer les événements suivis' ), $loaded['locale_data']['messages']['Save tracked events'] ?? null );
+		} finally {
+			unlink( $json );
+			rmdir( $languages );
 		}
 	}
 

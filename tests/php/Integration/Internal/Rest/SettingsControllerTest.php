@@ -111,8 +111,16 @@ final class SettingsControllerTest extends IntegrationTestCase {
 		);
 		// WooCommerce settings, at their defaults (Commerce\CommerceSettingsTest covers them).
 		$expected += \LayerSync\Internal\Commerce\CommerceSettings::defaults_for_admin();
-		$this->assertSame( $expected, $response->get_data() );
-		$this->assertSame( $expected, $this->rest( 'GET', '/layersync/v1/admin/settings' )->get_data() );
+		// Tracked site events at their default, and read-only facts (TrackedEventsTest and
+		// PrivacyFactsTest cover them).
+		$expected += array(
+			'site_events'        => array( 'page_view', 'lead' ),
+			'woocommerce_active' => false,
+		);
+		$facts     = array_flip( array( 'consent_source', 'retention' ) );
+		$this->assertSame( $expected, array_diff_key( $response->get_data(), $facts ) );
+		$this->assertSame( $expected, array_diff_key( $this->rest( 'GET', '/layersync/v1/admin/settings' )->get_data(), $facts ) );
+		$this->assertSame( array_keys( $facts ), array_keys( array_intersect_key( $response->get_data(), $facts ) ) );
 		$this->assertStringNotContainsString( substr( self::SECRET, 0, 12 ), (string) wp_json_encode( $response->get_data() ) );
 
 		$this->assertSame( self::SECRET, get_option( Settings::OPTION_SECRET ) );

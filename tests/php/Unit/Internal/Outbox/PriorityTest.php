@@ -66,4 +66,21 @@ final class PriorityTest extends TestCase {
 			$this->assertContains( Priority::for_event( $name ), Priority::ALL );
 		}
 	}
+
+	public function test_retention_tiers_group_every_event_by_how_long_it_is_kept(): void {
+		$tiers = Priority::retention_tiers();
+		$this->assertSame( array( 30 * 86400, 7 * 86400, 86400 ), array_column( $tiers, 'seconds' ) );
+		$this->assertSame( array( false, true, true ), array_column( $tiers, 'evictable' ), 'purchases and refunds are never evicted' );
+		$this->assertSame( array( false, false, true ), array_column( $tiers, 'custom' ) );
+		$listed = array_merge( ...array_column( $tiers, 'events' ) );
+		$this->assertSame( count( $listed ), count( array_unique( $listed ) ), 'each event in one tier' );
+		foreach ( $tiers as $tier ) {
+			foreach ( $tier['events'] as $name ) {
+				$this->assertSame( Priority::retention_for_event( $name ), $tier['seconds'], $name );
+			}
+		}
+		foreach ( array( 'purchase', 'refund', 'lead', 'sign_up', 'add_to_cart', 'view_item', 'page_view', 'search' ) as $name ) {
+			$this->assertContains( $name, $listed );
+		}
+	}
 }
