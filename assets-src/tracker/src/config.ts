@@ -33,6 +33,8 @@ export interface TrackerConfig {
   events?: PageEvent[];
   /** Headless mode: event name → URL substrings of fetch/XHR requests that get X-LayerSync-Event-Id/-Name headers. */
   headless?: Record<string, string[]>;
+  /** The plugin's WooCommerce settings: `events` lists the funnel events switched on. */
+  commerce?: { events?: string[] };
   /** WooCommerce event detection in the page (default true). */
   woocommerce?: boolean;
   /** Lead form detection: Contact Form 7, WPForms, Ninja Forms, Formidable (default true). */

@@ -132,6 +132,27 @@ describe('WooCommerce', () => {
     ]);
   });
 
+  it('records no funnel event the merchant switched off (commerce.events), from forms, payment choices or body classes', () => {
+    document.body.className = 'single-product woocommerce';
+    document.body.innerHTML = `<form class="cart" method="post"><input name="quantity" value="1"><button name="add-to-cart" value="42">Add</button></form>
+      <input type="radio" name="payment_method" value="bacs">`;
+    shop({ commerce: { events: ['view_item', 'purchase'] } });
+    const form = document.querySelector('form')!;
+    form.addEventListener('submit', (e) => e.preventDefault());
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    const radio = document.querySelector<HTMLInputElement>('input[value=bacs]')!;
+    radio.checked = true;
+    radio.dispatchEvent(new Event('change', { bubbles: true }));
+    // view_item is on (body class fallback), add_to_cart and add_payment_info are off.
+    expect(calls().map(([name]) => name)).toEqual(['view_item']);
+    document.body.className = 'woocommerce-cart';
+    shop({ commerce: { events: [] } });
+    expect(calls()).toEqual([]);
+    // Custom and lead events are not funnel events: never filtered by this list.
+    shop({ commerce: { events: [] }, events: [{ event_name: 'custom:quiz_done' }] });
+    expect(calls().map(([name]) => name)).toEqual(['custom:quiz_done']);
+  });
+
   it('falls back to body classes for view_item, view_cart and begin_checkout the plugin did not print', () => {
     document.body.className = 'single-product woocommerce';
     document.body.innerHTML = `<form class="cart"><input name="variation_id" value="0"><button name="add-to-cart" value="15">Add</button></form>`;
