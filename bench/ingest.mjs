@@ -223,7 +223,7 @@ async function runRelay(gens) {
   const batch = await scenario('relay batch ', relay.url, relay.pid, gens.batch);
 
   // Durability: no graceful shutdown, then count what is on disk.
-  relay.child.kill('SIGKILL');
+  relay.child.kill(process.env.BENCH_PROFILE_STOP ? 'SIGTERM' : 'SIGKILL');
   await relay.exited;
   const db = openDb(dbPath, { readonly: false });
   const rows = Object.fromEntries(
