@@ -22,12 +22,14 @@ export LAYERSYNC_ADMIN_TOKEN="$(cat "$PROFILE_DIR/admin-token")"
 
 cleanup() {
   trap - INT TERM EXIT
-  echo
-  log "stopping relay and WordPress"
+  # Stop first, talk after: the terminal (or a pipe such as `| tee`) may be gone already, and a
+  # failed write must not leave the relay, PHP or MariaDB running.
+  trap '' PIPE
+  set +e
   kill_group "$RUN_DIR/relay.pgid"
   kill_group "$RUN_DIR/stream.pgid"
-  bash "$ROOT/scripts/harness.sh" stop dev
-  log "stopped; nothing left listening"
+  bash "$ROOT/scripts/harness.sh" stop dev >/dev/null 2>&1
+  { echo; log "stopped the relay and WordPress; nothing left listening"; } 2>/dev/null
 }
 trap cleanup INT TERM EXIT
 
