@@ -15,7 +15,7 @@
  *   phone: E.164 *with* the leading "+" → SHA-256
  * The contract hashes the email without removing dots or "+tags", and the phone without "+"
  * (docs/CONTRACT.md), and the relay cannot recompute a hash. Senders therefore add two variant
- * fields, read here by index access until the contract declares them:
+ * fields, declared by the contract:
  *   identity.em_reddit  SHA-256 of the Reddit-canonical email (alice@example.com for Al.ice+shop@Example.com)
  *   identity.ph_e164  SHA-256 of "+" followed by the E.164 digits (+15554441234)
  * Without em_reddit the contract's `em` is sent: it equals Reddit's hash whenever the local part

@@ -122,11 +122,7 @@ export interface SnapEvent {
 /** Events this close to Snap's 37-day limit are refused: they would arrive too old. */
 export const SNAP_EVENT_AGE_MARGIN_SECONDS = 60;
 
-/**
- * The contract field senders add for the `_scid` cookie. Until docs/CONTRACT.md and
- * relay/src/contract/event.ts declare it, ingest refuses it (the identity object is strict), so
- * it is read by index access and absent in practice.
- */
+/** The contract's identity field for the `_scid` cookie (docs/CONTRACT.md), sent as sc_cookie1. */
 export const SNAP_COOKIE_IDENTITY_FIELD = 'sc_cookie1';
 
 /** Storefront events and visits with page URL + user agent are WEB; anything else happened without a site visit. */
