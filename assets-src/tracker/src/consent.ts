@@ -42,7 +42,7 @@ export function createConsentState(initial?: unknown): ConsentState {
       } else if (key === 'do_not_sell' && typeof value === 'boolean') {
         state.do_not_sell = value;
       } else if (!quiet) {
-        warn(`consent "${key}" is not understood: use "granted"/"denied" (do_not_sell: boolean).`);
+        warn(`consent "${key}": use "granted" or "denied" (do_not_sell: true/false).`);
       }
     }
     const now = snapshot();

@@ -123,7 +123,7 @@ export function buildProperties(props: TrackProps): Properties | undefined {
     const v = props[key];
     if (reserved.includes(key) || v === undefined) continue;
     if (key.length > 64) {
-      warn(`property "${key.slice(0, 64)}…" has a name over 64 characters: ignored.`);
+      warn(`property name over 64 characters ("${key.slice(0, 64)}"): ignored.`);
     } else if (v === null || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) {
       out[key] = v;
       n++;

@@ -76,7 +76,7 @@ function narrow(e: BrowserEvent, now: Consent): BrowserEvent {
 export function install(win: Window = window): LayerSyncApi {
   const target: StubObject = win.LayerSync ?? {};
   if (typeof target.version === 'string') {
-    warn('loaded twice: the second copy does nothing.');
+    warn('loaded twice: second copy ignored.');
     return target as unknown as LayerSyncApi;
   }
   const doc = win.document;

@@ -84,7 +84,16 @@ export function createSender(win: Window, endpoint: string, queue: EventQueue, i
   const flush = async (force = false): Promise<void> => {
     if (!endpoint || busy || (!force && Date.now() < retryAt)) return;
     // Offline: the 'online' event brings us back; no point burning backoff steps.
-    if (win.navigator.onLine === false || !unsent().length) return;
+    if (win.navigator.onLine === false) return;
+    if (!unsent().length) {
+      // Queued but in flight from a page that may be gone: look again when its stamp has expired
+      // (nothing unsent, so no backoff timer is lost).
+      if (queue.read().length) {
+        clearTimeout(timer);
+        timer = setTimeout(flush, IN_FLIGHT_MS);
+      }
+      return;
+    }
     busy = true;
     let more = false;
     const ran = await withLock(win, async () => {
@@ -96,7 +105,8 @@ export function createSender(win: Window, endpoint: string, queue: EventQueue, i
   };
 
   const flushOnHide = (): void => {
-    if (!endpoint) return;
+    // Offline, a request fails at once: stamping the events "in flight" would only hold them 30 s.
+    if (!endpoint || win.navigator.onLine === false) return;
     const keepalive = typeof fetch === 'function' && typeof Request !== 'undefined' && 'keepalive' in Request.prototype;
     for (const batch of batches(unsent())) {
       const ids = batch.map((e) => e.event_id);

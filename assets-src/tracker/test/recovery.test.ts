@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LEASE_KEY, LEASE_MS, createStamps, withLock } from '../src/lock';
 import { MAX_QUEUED, QUEUE_KEY, RETENTION_DAYS, createQueue, prune, tier } from '../src/queue';
-import { createSender } from '../src/sender';
+import { IN_FLIGHT_MS, createSender } from '../src/sender';
 import type { BrowserEvent } from '../src/types';
 import { uuidv7 } from '../src/uuid';
 import { ENDPOINT, installWebLocks, loadTracker, mockFetch, settle, storedQueue, unloadTrackers, useFakeClock } from './helpers';
@@ -158,6 +158,38 @@ describe('cross-tab sending', () => {
     expect(a.has('x')).toBe(false);
     expect(b.has('x')).toBe(false);
     expect(b.has('y')).toBe(true);
+  });
+
+  it('events held "in flight" by a page that is gone are sent once the stamp expires, with no new event to wake the queue', async () => {
+    const { calls } = mockFetch();
+    const queue = createQueue(() => localStorage);
+    const lead = ev('lead');
+    queue.add(lead);
+    // The page that sent it left before reading the answer: its stamp outlives it.
+    createStamps('layersync:f', () => localStorage, 'tab-gone').add([lead.event_id], IN_FLIGHT_MS);
+    const sender = createSender(window, ENDPOINT, queue, createStamps('layersync:f', () => localStorage));
+    await sender.flush();
+    await settle();
+    expect(calls).toEqual([]); // not while the other page may still be sending it
+    await vi.advanceTimersByTimeAsync(IN_FLIGHT_MS + 10);
+    await settle();
+    expect(calls.flatMap((c) => c.events.map((e) => e.event_id))).toEqual([lead.event_id]);
+    expect(queue.read()).toEqual([]);
+  });
+
+  it('leaving the page while offline stamps nothing "in flight" (the next page may send at once)', () => {
+    const { calls } = mockFetch();
+    vi.stubGlobal('Request', Object.assign(function Request() {}, { prototype: { keepalive: true } }));
+    const queue = createQueue(() => localStorage);
+    queue.add(ev('lead'));
+    Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
+    try {
+      createSender(window, ENDPOINT, queue, createStamps('layersync:f', () => localStorage)).flushOnHide();
+    } finally {
+      Object.defineProperty(navigator, 'onLine', { value: true, configurable: true });
+    }
+    expect(calls).toEqual([]);
+    expect(Object.keys(localStorage).filter((k) => k.startsWith('layersync:f'))).toEqual([]);
   });
 
   it('without Web Locks, the localStorage lease lets one tab send while the other waits', async () => {
