@@ -40,6 +40,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     dbPath: config.dbPath,
     store: opts.store,
     ingestThread: config.ingestThread ?? true,
+    retentionDays: config.retentionDays,
     clock,
     registry: opts.registry,
     vault: { vaultKey: config.vaultKey, vaultKeyFile: config.vaultKeyFile, vaultPreviousKeys: config.vaultPreviousKeys },
@@ -88,6 +89,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     adminToken: config.adminToken,
     baseUrls: destinationBaseUrls(config),
     signatureToleranceSeconds: config.signatureToleranceSeconds,
+    retentionDays: config.retentionDays,
   });
 }
 

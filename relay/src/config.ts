@@ -37,6 +37,8 @@ export interface Config {
   vaultPreviousKeys?: string[];
   /** LAYERSYNC_METRICS_PUBLIC: serve /metrics without the admin token. */
   metricsPublic?: boolean;
+  /** LAYERSYNC_RETENTION_DAYS: events (with their deliveries and decisions) are deleted this many days after they arrived; 0 keeps them. */
+  retentionDays: number;
   /** LAYERSYNC_INGEST_THREAD: commit ingest on a worker thread (default on; off runs it on the main thread). */
   ingestThread?: boolean;
   /** Idempotency window (s, at least 7 days): event_id and purchase/refund order_id dedup. */
@@ -110,6 +112,7 @@ const VARS = {
     sensitive: true,
   } satisfies Var<string>,
   LAYERSYNC_WORKER_INTERVAL_MS: withDefault(int(10, 600_000), '1000'),
+  LAYERSYNC_RETENTION_DAYS: withDefault(int(0, 3650), '90'),
   LAYERSYNC_WORKER_CONCURRENCY: withDefault(int(1, 256), '8'),
   LAYERSYNC_SHUTDOWN_TIMEOUT_MS: withDefault(int(0, 600_000), '10000'),
   LAYERSYNC_META_BASE_URL: httpUrl,
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signatureToleranceSeconds: values.LAYERSYNC_SIGNATURE_TOLERANCE_SECONDS as number,
     adminToken: values.LAYERSYNC_ADMIN_TOKEN as string | undefined,
     workerIntervalMs: values.LAYERSYNC_WORKER_INTERVAL_MS as number,
+    retentionDays: values.LAYERSYNC_RETENTION_DAYS as number,
     workerConcurrency: values.LAYERSYNC_WORKER_CONCURRENCY as number,
     shutdownTimeoutMs: values.LAYERSYNC_SHUTDOWN_TIMEOUT_MS as number,
     metaBaseUrl: values.LAYERSYNC_META_BASE_URL as string | undefined,

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       baseUrls: {},
       metricsPublic: false,
       ingestThread: true,
+      retentionDays: 90,
     });
   });
 

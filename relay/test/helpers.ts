@@ -34,6 +34,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     signatureToleranceSeconds: 300,
     adminToken: undefined,
     workerIntervalMs: 50,
+    retentionDays: 90,
     workerConcurrency: 4,
     shutdownTimeoutMs: 2_000,
     metaBaseUrl: undefined,

@@ -80,6 +80,10 @@ export const siteSchema = z.object({
     .describe('Active signing secrets, masked. Two during a rotation: requests signed with either are accepted.'),
   rotating: z.boolean().describe('True while a previous secret is still accepted (retire it once every sender has the new one).'),
   destinations: z.number().int().describe('Connected destinations.'),
+  retention_days: z
+    .number()
+    .int()
+    .describe('The relay deletes events (with their deliveries and decisions) this many days after they arrived, unless a delivery is still due; 0: kept (LAYERSYNC_RETENTION_DAYS).'),
 }).meta({ id: 'Site' });
 
 export const siteCreateBody = z

@@ -92,6 +92,8 @@ export interface AdminServiceDeps {
   kick?: () => void;
   /** Connection test timeout (default 30 s). */
   testTimeoutMs?: number;
+  /** LAYERSYNC_RETENTION_DAYS, reported with each site (0: events are kept). */
+  retentionDays?: number;
 }
 
 /** A replay must reach the platform before the event leaves its window: keep this much to spare. */
@@ -223,6 +225,7 @@ export class AdminService {
       secrets: s.secrets.map((secret, i) => ({ role: i === 0 ? 'current' : 'previous', masked: maskSecret(secret) })),
       rotating: s.secrets.length > 1,
       destinations: destinations ?? (await this.store.listDestinations({ siteId })).length,
+      retention_days: this.deps.retentionDays ?? 0,
     };
   }
 

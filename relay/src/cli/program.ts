@@ -70,7 +70,7 @@ async function withService<T>(io: CliIo, fn: (svc: AdminService, store: Store) =
   const ownHttp = opts.http && !io.http ? createHttpClient() : undefined;
   try {
     return await withStore(io, (store) =>
-      fn(new AdminService({ store, registry: io.registry, http: io.http ?? ownHttp, baseUrls: destinationBaseUrls(cfg) }), store),
+      fn(new AdminService({ store, registry: io.registry, http: io.http ?? ownHttp, baseUrls: destinationBaseUrls(cfg), retentionDays: cfg.retentionDays }), store),
     );
   } finally {
     await ownHttp?.close();

@@ -22,6 +22,10 @@ export interface StorePluginOptions {
   registry?: Partial<DestinationRegistry>;
   /** Commit ingest on a worker thread (an opened file store only; default true). */
   ingestThread?: boolean;
+  /** Delete events this many days after arrival (0 or unset: keep them). */
+  retentionDays?: number;
+  /** How often the retention sweep runs (default hourly; the first run is a minute after start). */
+  retentionIntervalMs?: number;
 }
 
 export default fp<StorePluginOptions>(
@@ -43,7 +47,38 @@ export default fp<StorePluginOptions>(
     }, opts.pruneIntervalMs ?? 60_000);
     prune.unref();
 
+    // Retention: the oldest events go first, in slices, so a large backlog never holds the
+    // event loop for long; events with a delivery still due are kept until it is made.
+    const retentionMs = (opts.retentionDays ?? 0) * 86_400_000;
+    let sweeping = false;
+    const sweep = async (): Promise<void> => {
+      if (sweeping || retentionMs <= 0) return;
+      sweeping = true;
+      try {
+        const total = { events: 0, deliveries: 0 };
+        for (let more = true; more; ) {
+          const r = await store.pruneEvents(opts.clock() - retentionMs, 2000);
+          total.events += r.events;
+          total.deliveries += r.deliveries;
+          more = r.more;
+          if (more) await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (total.events > 0) app.log.info({ ...total, retentionDays: opts.retentionDays }, 'retention: deleted events older than the retention period');
+      } catch (err) {
+        app.log.warn({ err }, 'retention sweep failed; it runs again later');
+      } finally {
+        sweeping = false;
+      }
+    };
+    app.decorate('sweepRetention', sweep);
+    const first = setTimeout(() => void sweep(), Math.min(60_000, opts.retentionIntervalMs ?? 60_000));
+    const retention = setInterval(() => void sweep(), opts.retentionIntervalMs ?? 3_600_000);
+    first.unref();
+    retention.unref();
+
     app.addHook('onClose', async () => {
+      clearTimeout(first);
+      clearInterval(retention);
       clearInterval(prune);
       if (owned) await store.close();
     });

@@ -14,5 +14,7 @@ declare module 'fastify' {
     worker: DeliveryWorker | null;
     /** Now in Unix milliseconds; injectable so tests can move time. */
     clock: () => number;
+    /** Runs the retention sweep now (it also runs hourly when LAYERSYNC_RETENTION_DAYS > 0). */
+    sweepRetention: () => Promise<void>;
   }
 }

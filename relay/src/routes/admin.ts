@@ -28,6 +28,8 @@ export interface AdminRouteOptions {
   baseUrls?: Partial<Record<DestinationSlug, string>>;
   /** Clock tolerance of site-signed requests, as for ingest (default 300 s). */
   signatureToleranceSeconds?: number;
+  /** LAYERSYNC_RETENTION_DAYS, reported with each site. */
+  retentionDays?: number;
 }
 
 /** Version of the admin API document (not of the relay). */
@@ -551,6 +553,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions)
     http: app.http,
     baseUrls: opts.baseUrls,
     kick: () => app.worker?.kick(),
+    retentionDays: opts.retentionDays,
   });
   registerRoutes(app, adminRouteList(() => service));
 

@@ -90,7 +90,17 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '2026-11-23-operator', up: m20261123Operator },
   // Ids sort in application order (same date: by name), so pipeline follows operator.
   { id: '2026-11-23-pipeline', up: m20261123Pipeline },
+  { id: '2026-11-24-retention', up: m20261124Retention },
 ];
+
+/**
+ * 2026-11-24: retention. Deleting an event's deliveries (retention, privacy delete) and listing
+ * them with their event (Live Events) look deliveries up by event; without this index each of
+ * those read the whole deliveries table.
+ */
+function m20261124Retention(db: Database): void {
+  db.exec('CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_pk)');
+}
 
 /** Applies every migration not yet recorded. Safe to run from several processes at once. */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): string[] {

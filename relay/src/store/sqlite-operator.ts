@@ -20,6 +20,7 @@ import {
   type EventSearch,
   type EventView,
   type PrivacyDeleteCounts,
+  type RetentionCounts,
   type PrivacyMatch,
   type QueueDepth,
   type ReplayCandidate,
@@ -309,6 +310,59 @@ export class SqliteOperatorQueries {
     }));
   }
 
+  /**
+   * Deletes events by id with every row that names them (deliveries, their replay items,
+   * decisions, order keys), or only counts them (`dryRun`). Run it inside a transaction.
+   */
+  private deleteEvents(eventIds: number[], dryRun: boolean): Omit<PrivacyDeleteCounts, 'identities'> {
+    const p = { ids: JSON.stringify(eventIds) };
+    const hasDecisions = this.tableExists('decisions');
+    const hasOrderKeys = this.tableExists('order_keys');
+    const count = (sql: string) => (this.stmt(sql).get(p) as { n: number }).n;
+    const inEvents = '(SELECT value FROM json_each(@ids))';
+    const inDeliveries = `(SELECT id FROM deliveries WHERE event_pk IN ${inEvents})`;
+    const counts = {
+      events: count(`SELECT COUNT(*) AS n FROM events WHERE id IN ${inEvents}`),
+      deliveries: count(`SELECT COUNT(*) AS n FROM deliveries WHERE event_pk IN ${inEvents}`),
+      decisions: hasDecisions ? count(`SELECT COUNT(*) AS n FROM decisions WHERE event_pk IN ${inEvents}`) : 0,
+      orderKeys: hasOrderKeys ? count(`SELECT COUNT(*) AS n FROM order_keys WHERE event_pk IN ${inEvents}`) : 0,
+      replayItems: count(`SELECT COUNT(*) AS n FROM replay_items WHERE delivery_id IN ${inDeliveries}`),
+    };
+    if (dryRun) return counts;
+    this.stmt(`DELETE FROM replay_items WHERE delivery_id IN ${inDeliveries}`).run(p);
+    this.stmt(`DELETE FROM deliveries WHERE event_pk IN ${inEvents}`).run(p);
+    if (hasDecisions) this.stmt(`DELETE FROM decisions WHERE event_pk IN ${inEvents}`).run(p);
+    if (hasOrderKeys) this.stmt(`DELETE FROM order_keys WHERE event_pk IN ${inEvents}`).run(p);
+    this.stmt(`DELETE FROM events WHERE id IN ${inEvents}`).run(p);
+    return counts;
+  }
+
+  /**
+   * Retention (Store.pruneEvents). Walks events in id order, which is arrival order, so it reads
+   * only the old end of the table and needs no index on received_at (that would cost every
+   * ingest an extra B-tree insert); events with a delivery still to make are stepped over.
+   */
+  pruneEvents(olderThan: number, maxEvents: number): RetentionCounts {
+    return this.db
+      .transaction((): RetentionCounts => {
+        const rows = this.all<{ id: number; received_at: number }>(
+          `SELECT e.id, e.received_at FROM events e
+           WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_pk = e.id AND d.status IN ('pending', 'retry'))
+           ORDER BY e.id LIMIT @limit`,
+          { limit: maxEvents + 1 },
+        );
+        const old: number[] = [];
+        for (const r of rows.slice(0, maxEvents)) {
+          if (r.received_at >= olderThan) break;
+          old.push(r.id);
+        }
+        const counts = old.length > 0 ? this.deleteEvents(old, false) : { events: 0, deliveries: 0 };
+        const next = rows[maxEvents];
+        return { events: counts.events, deliveries: counts.deliveries, more: old.length === maxEvents && next !== undefined && next.received_at < olderThan };
+      })
+      .immediate();
+  }
+
   privacyDelete(match: PrivacyMatch, opts: { dryRun: boolean; requestedBy: string; now: number }): PrivacyDeleteCounts {
     const params: Params = {};
     const any: string[] = [];
@@ -328,29 +382,10 @@ export class SqliteOperatorQueries {
       where = `e.site_id = @siteId AND ${where}`;
       params.siteId = match.siteId;
     }
-    const hasDecisions = this.tableExists('decisions');
-    const hasOrderKeys = this.tableExists('order_keys');
-
     const run = (): PrivacyDeleteCounts => {
-      const ids = JSON.stringify(this.all<{ id: number }>(`SELECT e.id FROM events e WHERE ${where}`, params).map((r) => r.id));
-      const p = { ids };
-      const count = (sql: string) => (this.stmt(sql).get(p) as { n: number }).n;
-      const inEvents = '(SELECT value FROM json_each(@ids))';
-      const inDeliveries = `(SELECT id FROM deliveries WHERE event_pk IN ${inEvents})`;
-      const counts: PrivacyDeleteCounts = {
-        events: count(`SELECT COUNT(*) AS n FROM events WHERE id IN ${inEvents}`),
-        deliveries: count(`SELECT COUNT(*) AS n FROM deliveries WHERE event_pk IN ${inEvents}`),
-        decisions: hasDecisions ? count(`SELECT COUNT(*) AS n FROM decisions WHERE event_pk IN ${inEvents}`) : 0,
-        orderKeys: hasOrderKeys ? count(`SELECT COUNT(*) AS n FROM order_keys WHERE event_pk IN ${inEvents}`) : 0,
-        replayItems: count(`SELECT COUNT(*) AS n FROM replay_items WHERE delivery_id IN ${inDeliveries}`),
-        identities: 0,
-      };
+      const ids = this.all<{ id: number }>(`SELECT e.id FROM events e WHERE ${where}`, params).map((r) => r.id);
+      const counts: PrivacyDeleteCounts = { ...this.deleteEvents(ids, opts.dryRun), identities: 0 };
       if (opts.dryRun) return counts;
-      this.stmt(`DELETE FROM replay_items WHERE delivery_id IN ${inDeliveries}`).run(p);
-      this.stmt(`DELETE FROM deliveries WHERE event_pk IN ${inEvents}`).run(p);
-      if (hasDecisions) this.stmt(`DELETE FROM decisions WHERE event_pk IN ${inEvents}`).run(p);
-      if (hasOrderKeys) this.stmt(`DELETE FROM order_keys WHERE event_pk IN ${inEvents}`).run(p);
-      this.stmt(`DELETE FROM events WHERE id IN ${inEvents}`).run(p);
       this.stmt(
         `INSERT INTO privacy_deletions (requested_at, requested_by, matched_by, site_id, counts)
          VALUES (@now, @by, @kinds, @siteId, @counts)`,

@@ -47,6 +47,7 @@ import {
   type DestinationPatch,
   type EventSearch,
   type PrivacyDeleteCounts,
+  type RetentionCounts,
   type PrivacyMatch,
   type QueueDepth,
   type ReplayCandidate,
@@ -731,6 +732,10 @@ export class SqliteStore implements Store {
       }
       return this.stmt.decisionsOfSite.all(opts.siteId, opts.limit ?? 100).map(toView);
     });
+  }
+
+  pruneEvents(olderThan: number, maxEvents: number): Promise<RetentionCounts> {
+    return this.run(() => this.ops.pruneEvents(olderThan, maxEvents));
   }
 
   pruneDedupKeys(olderThan: number): Promise<number> {

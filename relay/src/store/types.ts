@@ -260,6 +260,12 @@ export interface Store extends OperatorStore {
   listDecisions(opts: ListDecisionsOptions): Promise<DecisionView[]>;
   /** Forgets order_id dedup keys recorded before `olderThan` (ms); returns how many. */
   pruneDedupKeys(olderThan: number): Promise<number>;
+  /**
+   * Retention: deletes events received before `olderThan` (ms), oldest first, with their
+   * deliveries, decisions, order keys and replay items, except events that still have a delivery
+   * to make (pending or retry). At most `maxEvents` per call; `more`: call again.
+   */
+  pruneEvents(olderThan: number, maxEvents: number): Promise<RetentionCounts>;
 
   /** The site's privacy policy; the defaults (DEFAULT_SITE_POLICY) when it never set one. */
   getSitePolicy(siteId: string): Promise<SitePolicy>;
@@ -417,6 +423,13 @@ export interface PrivacyMatch {
   externalId?: string[];
   email?: string[];
   phone?: string[];
+}
+
+export interface RetentionCounts {
+  events: number;
+  deliveries: number;
+  /** Older events may remain (the call stopped at maxEvents). */
+  more: boolean;
 }
 
 export interface PrivacyDeleteCounts {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalEventSchema } from '../../src/contract/event.js';
 import { destinations } from '../../src/destinations/registry.js';
 import { FAKE_META_PIXEL_ID, FAKE_META_TOKEN, startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
 import { makeEvent, postEvents, SECRET, SITE } from '../helpers.js';
@@ -85,6 +86,19 @@ describe('admin API: sites', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().issues[0].path).toBe('ldu.country');
     expect((await fx.call('GET', '/v1/admin/sites/ghost/policy')).statusCode).toBe(404);
+  });
+
+  it('reports the retention period with each site, and the sweep deletes events older than it', async () => {
+    await fx.close();
+    fx = await adminFixture(destinations, { config: { retentionDays: 30 } });
+    expect((await fx.call('GET', `/v1/admin/sites/${SITE}`)).json()).toMatchObject({ site_id: SITE, retention_days: 30 });
+    const store = fx.store;
+    const day = 86_400_000;
+    const event = (receivedAt: number) => ({ siteId: SITE, requestId: `retention-${receivedAt}`, requestIdExpiresAt: receivedAt + 300_000, receivedAt, events: [{ event: canonicalEventSchema.parse(makeEvent()), deliveries: [] }] });
+    await store.ingest(event(fx.app.clock() - 31 * day));
+    await store.ingest(event(fx.app.clock() - 29 * day));
+    await fx.app.sweepRetention();
+    expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
   });
 
   it('refuses to retire a secret when the site is not rotating', async () => {

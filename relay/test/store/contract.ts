@@ -281,6 +281,39 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.pruneDedupKeys(T0 + 604_800_002)).toBe(1);
       });
 
+      it('retention: deletes old events with their deliveries, decisions and order keys, oldest first, in slices; keeps what is still due', async () => {
+        const d = await destination();
+        const day = 86_400_000;
+        const done = { status: 'delivered' as const, attempts: 1, nextAttemptAt: null, lastStatus: 200, lastError: null, payload: { ok: 1 }, latencyMs: 5 };
+        // Three old events delivered, one old purchase (order key + a duplicate decision), one old still due, two recent.
+        const old = [ev(), ev(), ev()];
+        for (const e of old) await store.ingest(batch([e], { plans: [pending(d.id)] }));
+        const claimed = await store.claimDeliveries(d.id, { now: T0, limit: 10, leaseMs: 60_000 });
+        expect(await store.completeDeliveries(claimed.map((c) => ({ id: c.id, leaseToken: c.leaseToken, ...done })), T0)).toBe(3);
+        const buy = ev({ event_name: 'purchase', commerce: { order_id: 'o-77', value: 10, currency: 'EUR' } });
+        await store.ingest(batch([buy]));
+        await store.ingest(batch([ev({ event_name: 'purchase', commerce: { order_id: 'o-77', value: 10, currency: 'EUR' } })], { receivedAt: T0 + 1 }));
+        const due = ev();
+        await store.ingest(batch([due], { plans: [pending(d.id)], receivedAt: T0 + 2 }));
+        const recent = [ev(), ev()];
+        for (const e of recent) await store.ingest(batch([e], { receivedAt: T0 + 30 * day }));
+
+        const cutoff = T0 + 10 * day;
+        expect(await store.pruneEvents(cutoff, 2)).toEqual({ events: 2, deliveries: 2, more: true });
+        expect(await store.pruneEvents(cutoff, 2)).toEqual({ events: 2, deliveries: 1, more: false });
+        expect(await store.pruneEvents(cutoff, 2)).toEqual({ events: 0, deliveries: 0, more: false });
+        const left = (await store.listEvents({ limit: 10 })).map((e) => e.eventId).sort();
+        expect(left).toEqual([due.event_id, ...recent.map((e) => e.event_id)].sort());
+        expect(await store.listDecisions({ siteId: 's1', orderId: 'o-77' })).toEqual([]);
+        // The order key went with its purchase: the same order is new again, not a duplicate.
+        const again = ev({ event_name: 'purchase', commerce: { order_id: 'o-77', value: 10, currency: 'EUR' } });
+        expect(await store.ingest(batch([again], { receivedAt: T0 + 30 * day }))).toMatchObject({ results: ['accepted'] });
+        // The event still due is kept until its delivery is made, then goes.
+        const [c] = await store.claimDeliveries(d.id, { now: T0 + 30 * day, limit: 1, leaseMs: 60_000 });
+        await store.completeDeliveries([{ id: c!.id, leaseToken: c!.leaseToken, ...done }], T0 + 30 * day);
+        expect(await store.pruneEvents(cutoff, 100)).toEqual({ events: 1, deliveries: 1, more: false });
+      });
+
       it('stores site policies (defaults until set) and event map overrides; records a renamed platform event', async () => {
         expect(await store.getSitePolicy('s1')).toEqual({ default_denied: false, ldu: { enabled: false }, do_not_sell_mode: 'limited', purposes: {} });
         const policy = { default_denied: true, ldu: { enabled: true, country: 'US', state: 'CA' }, do_not_sell_mode: 'drop' as const, purposes: { webhook: ['analytics_storage' as const] } };
