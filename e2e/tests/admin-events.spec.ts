@@ -91,5 +91,7 @@ test('merchant: switches page views off and maps a form field; Privacy shows the
   await expect(retention).toContainText('Purchases, Refunds: 30 days (never removed to make room)');
   await expect(retention).toContainText('Delivered events are removed after 3 days, failed ones after 30 days.');
   await expect(retention).toContainText('The queue holds at most 50,000 events.');
+  // The relay's own period, as it reports it with the site (LAYERSYNC_RETENTION_DAYS, default 90).
+  await expect(retention).toContainText('The relay deletes events, with their deliveries and the platforms’ answers, 90 days after they arrived');
   await screen(page, testInfo, 'admin-privacy-facts');
 });

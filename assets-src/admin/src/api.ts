@@ -164,6 +164,14 @@ const q = (params: Record<string, string | number | undefined>) => {
   return s ? `?${s}` : '';
 };
 
+/** This site at the relay (GET /v1/admin/sites/{site_id}); retention_days from relays that report it. */
+export interface RelaySite {
+  site_id: string;
+  destinations: number;
+  rotating: boolean;
+  retention_days?: number;
+}
+
 export const relay = {
   types: () => apiFetch<{ types: DestinationType[] }>({ path: `${RELAY}/destination-types` }).then((r) => r.types),
   destinations: () => apiFetch<{ destinations: Destination[] }>({ path: `${RELAY}/destinations` }).then((r) => r.destinations),
@@ -182,6 +190,7 @@ export const relay = {
   stats: (since: string) => apiFetch<{ destinations: DestinationStats[] }>({ path: `${RELAY}/stats${q({ since })}` }).then((r) => r.destinations),
   replay: (data: { event_id?: string; destination_id?: number }) =>
     apiFetch<{ requeued: number; warnings: string[] }>({ path: `${RELAY}/replays`, method: 'POST', data }),
+  site: () => apiFetch<RelaySite>({ path: `${RELAY}/site` }),
   policy: () => apiFetch<SitePolicy>({ path: `${RELAY}/policy` }),
   setPolicy: (data: Partial<SitePolicy>) => apiFetch<SitePolicy>({ path: `${RELAY}/policy`, method: 'PUT', data }),
   pixels: () => apiFetch<{ pixels: BrowserPixels }>({ path: `${RELAY}/browser-pixels` }).then((r) => r.pixels),

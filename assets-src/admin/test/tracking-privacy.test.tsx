@@ -208,6 +208,7 @@ describe('Privacy: facts from the server', () => {
   const privacy = (overrides: Partial<typeof settings>) => {
     routes.set(`GET ${A}/settings`, () => ({ ...settings, ...overrides }));
     routes.set(`GET ${R}/policy`, () => ({ default_denied: false, ldu: { enabled: false }, do_not_sell_mode: 'limited', purposes: {} }));
+    if (!routes.has(`GET ${R}/site`)) routes.set(`GET ${R}/site`, () => ({ site_id: 'shop', destinations: 1, rotating: false, retention_days: 90 }));
     return render(<PrivacyScreen />);
   };
 
@@ -261,6 +262,16 @@ describe('Privacy: facts from the server', () => {
     await shown('Page views, custom events: 12 hours');
     await shown('Delivered events are removed after 2 days, failed ones after 14 days.');
     await shown('The queue holds at most 1,000 events.');
-    await shown('How long the relay keeps events is decided where the relay runs');
+    await shown('The relay deletes events, with their deliveries and the platforms’ answers, 90 days after they arrived');
+  });
+
+  it('says when the relay keeps events without a period, and when it cannot be asked', async () => {
+    routes.set(`GET ${R}/site`, () => ({ site_id: 'shop', destinations: 1, rotating: false, retention_days: 0 }));
+    const first = privacy({});
+    await shown('The relay keeps events until they are deleted by a privacy request');
+    first.unmount();
+    routes.set(`GET ${R}/site`, () => Promise.reject({ code: 'layersync_not_connected', message: 'LayerSync is not connected to a relay yet.' }));
+    privacy({});
+    await shown('The relay could not be asked how long it keeps events (LayerSync is not connected to a relay yet.)');
   });
 });

@@ -261,8 +261,37 @@ function Retention({ retention }: { retention: RetentionReport }) {
             : __('The queue has no size limit.', 'layersync')}
         </p>
         <h4 className="layersync-subtitle">{__('At the relay', 'layersync')}</h4>
-        <p>{__('How long the relay keeps events is decided where the relay runs; it does not report it to WordPress. Ask whoever runs your relay.', 'layersync')}</p>
+        <RelayRetention />
       </CardBody>
     </Card>
+  );
+}
+
+/** The relay's retention, as it reports it with this site (LAYERSYNC_RETENTION_DAYS where it runs). */
+function RelayRetention() {
+  const site = useLoad(relay.site);
+  if (site.error) {
+    return (
+      <p>
+        {sprintf(
+          /* translators: %s: the error message */
+          __('The relay could not be asked how long it keeps events (%s). Check the connection, then reload this page.', 'layersync'),
+          site.error,
+        )}
+      </p>
+    );
+  }
+  if (!site.data) return <Loading />;
+  const days = site.data.retention_days;
+  if (days === undefined) return <p>{__('This relay does not report how long it keeps events; ask whoever runs it.', 'layersync')}</p>;
+  if (days === 0) return <p>{__('The relay keeps events until they are deleted by a privacy request (no retention period is set where it runs).', 'layersync')}</p>;
+  return (
+    <p>
+      {sprintf(
+        /* translators: %s: duration such as "90 days" */
+        __('The relay deletes events, with their deliveries and the platforms’ answers, %s after they arrived; an event still waiting to be delivered is kept until it is. Personal data in events is only ever stored hashed.', 'layersync'),
+        duration(days * 86400),
+      )}
+    </p>
   );
 }

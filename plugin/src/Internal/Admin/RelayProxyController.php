@@ -262,6 +262,7 @@ final class RelayProxyController {
 					),
 				),
 			),
+			'/site'                                  => array( WP_REST_Server::READABLE, 'get_site', array() ),
 			'/policy'                                => array(
 				array( WP_REST_Server::READABLE, 'get_policy', array() ),
 				array(
@@ -505,6 +506,15 @@ final class RelayProxyController {
 			return new WP_Error( 'layersync_replay_what', __( 'Say what to replay: an event_id or a destination_id.', 'layersync' ), array( 'status' => 400 ) );
 		}
 		return $this->forward( 'POST', '/replays', array(), $body );
+	}
+
+	/**
+	 * `GET /admin/relay/site`: this site at the relay (masked secrets, destinations, retention).
+	 *
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_site() {
+		return $this->forward( 'GET', '/sites/' . rawurlencode( ( $this->site_id )() ) );
 	}
 
 	/**

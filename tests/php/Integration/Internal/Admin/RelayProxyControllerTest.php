@@ -111,6 +111,7 @@ final class RelayProxyControllerTest extends IntegrationTestCase {
 			'event'              => array( 'GET', "$p/events/abc-123", null ),
 			'deliveries'         => array( 'GET', "$p/deliveries", null ),
 			'replay'             => array( 'POST', "$p/replays", array( 'event_id' => 'abc-123' ) ),
+			'get site'           => array( 'GET', "$p/site", null ),
 			'get policy'         => array( 'GET', "$p/policy", null ),
 			'set policy'         => array( 'PUT', "$p/policy", array( 'default_denied' => true ) ),
 			'get pixels'         => array( 'GET', "$p/browser-pixels", null ),
@@ -168,6 +169,19 @@ final class RelayProxyControllerTest extends IntegrationTestCase {
 		$this->rest( 'GET', '/layersync/v1/admin/relay/events/ev-1', null );
 		$this->assertSame( 'https://relay.example.com/v1/admin/events/shop-1/ev-1', $this->sent[0][0] );
 		$this->rest( 'GET', '/layersync/v1/admin/relay/deliveries', array( 'status' => array( 'failed', 'dead' ) ) );
+
+		// This site at the relay (the Privacy screen reads its retention): only the saved site.
+		$this->relay_answers(
+			200,
+			array(
+				'site_id'        => 'shop-1',
+				'retention_days' => 90,
+			)
+		);
+		$site = $this->rest( 'GET', '/layersync/v1/admin/relay/site', null );
+		$this->assertSame( 200, $site->get_status() );
+		$this->assertSame( 90, $site->get_data()['retention_days'] );
+		$this->assertSame( 'https://relay.example.com/v1/admin/sites/shop-1', $this->sent[0][0] );
 	}
 
 	/**
