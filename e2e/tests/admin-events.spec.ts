@@ -5,24 +5,9 @@
  * and reloaded; the consent source and the retention shown are the server's. Everything changed
  * is put back so the other specs see the stack as global setup left it.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Page, type TestInfo, expect, test } from '@playwright/test';
-import { ROOT, harnessEnv, readStack } from '../support/stack';
-
-const SCREENS_DIR = path.join(ROOT, 'e2e/test-results/screens');
-
-async function screen(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  const file = path.join(SCREENS_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-}
-
-async function openTab(page: Page, wpUrl: string, tab: string): Promise<void> {
-  await page.goto(`${wpUrl}/wp-admin/admin.php?page=layersync`);
-  await page.getByRole('tab', { name: tab, exact: true }).click();
-}
+import { expect, test } from '@playwright/test';
+import { login, openTab, screen } from '../support/admin';
+import { readStack } from '../support/stack';
 
 /** The storefront's `window.LayerSyncConfig`, as a visitor's page prints it. */
 async function trackerConfig(wpUrl: string): Promise<Record<string, unknown>> {
@@ -34,12 +19,7 @@ async function trackerConfig(wpUrl: string): Promise<Record<string, unknown>> {
 
 test('merchant: switches page views off and maps a form field; Privacy shows the server facts', async ({ page }, testInfo) => {
   const stack = readStack();
-  const env = harnessEnv();
-  await page.goto(`${stack.wpUrl}/wp-login.php`);
-  await page.locator('#user_login').fill('admin');
-  await page.locator('#user_pass').fill(env.LAYERSYNC_WP_ADMIN_PASSWORD!);
-  await page.locator('#wp-submit').click();
-  await page.waitForURL(/wp-admin/);
+  await login(page, stack.wpUrl);
 
   // ── Events to track: page views off, saved, still off after a reload, and the tracker is told.
   await openTab(page, stack.wpUrl, 'Events');

@@ -6,27 +6,11 @@
  */
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type Page, type TestInfo, expect, test } from '@playwright/test';
-import { ROOT, harnessEnv, readStack } from '../support/stack';
+import { type Browser, expect, test } from '@playwright/test';
+import { login, screen } from '../support/admin';
+import { ROOT, readStack } from '../support/stack';
 
-const SCREENS_DIR = path.join(ROOT, 'e2e/test-results/screens');
 const DOCS_DIR = path.join(ROOT, 'docs/screenshots');
-
-async function screen(page: Page, testInfo: TestInfo, name: string): Promise<string> {
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  const file = path.join(SCREENS_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  return file;
-}
-
-async function login(page: Page, wpUrl: string, password: string): Promise<void> {
-  await page.goto(`${wpUrl}/wp-login.php`);
-  await page.locator('#user_login').fill('admin');
-  await page.locator('#user_pass').fill(password);
-  await page.locator('#wp-submit').click();
-  await page.waitForURL(/wp-admin/);
-}
 
 /** Sends a lead from the demo page in a separate browser context (a visitor); returns its event_id. */
 async function sendLead(browser: Browser, wpUrl: string, email: string): Promise<string> {
@@ -88,8 +72,7 @@ function parseCsv(text: string): Array<Array<{ value: string; quoted: boolean }>
 test('merchant: connection, live events, parked token, fix and replay, CSV export', async ({ page, browser }, testInfo) => {
   test.setTimeout(180_000);
   const stack = readStack();
-  const env = harnessEnv();
-  await login(page, stack.wpUrl, env.LAYERSYNC_WP_ADMIN_PASSWORD!);
+  await login(page, stack.wpUrl);
   await page.goto(`${stack.wpUrl}/wp-admin/admin.php?page=layersync`);
 
   // ── Connection: test the saved settings; OK with the relay's version.

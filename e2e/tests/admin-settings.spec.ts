@@ -3,33 +3,13 @@
  * for Meta and the relay's privacy policy survive a reload (through the signed proxy), and both
  * are put back afterwards so the other specs see the stack as global setup left it.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Page, type TestInfo, expect, test } from '@playwright/test';
-import { ROOT, harnessEnv, readStack } from '../support/stack';
-
-const SCREENS_DIR = path.join(ROOT, 'e2e/test-results/screens');
-
-async function screen(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  const file = path.join(SCREENS_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-}
-
-async function openTab(page: Page, wpUrl: string, tab: string): Promise<void> {
-  await page.goto(`${wpUrl}/wp-admin/admin.php?page=layersync`);
-  await page.getByRole('tab', { name: tab, exact: true }).click();
-}
+import { expect, test } from '@playwright/test';
+import { login, openTab, screen } from '../support/admin';
+import { readStack } from '../support/stack';
 
 test('merchant: custom event names and privacy policy persist through the relay', async ({ page }, testInfo) => {
   const stack = readStack();
-  const env = harnessEnv();
-  await page.goto(`${stack.wpUrl}/wp-login.php`);
-  await page.locator('#user_login').fill('admin');
-  await page.locator('#user_pass').fill(env.LAYERSYNC_WP_ADMIN_PASSWORD!);
-  await page.locator('#wp-submit').click();
-  await page.waitForURL(/wp-admin/);
+  await login(page, stack.wpUrl);
 
   // ── Events: add a custom event for Meta, save, reload: it is still mapped.
   await openTab(page, stack.wpUrl, 'Events');

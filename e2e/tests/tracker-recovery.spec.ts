@@ -4,7 +4,8 @@
  * same event; the events route down for a while; a page served from a cache with a stale nonce.
  */
 import { expect, test } from '@playwright/test';
-import { harnessEnv, readStack, waitFor } from '../support/stack';
+import { login } from '../support/admin';
+import { readStack, waitFor } from '../support/stack';
 import { flush, receivedByMeta, routeWordPressPage, storedQueue, track, trackerReady, watchEventsRoute } from '../fixtures/tracker/page';
 
 test('offline, then online after a reload days later: conversions and funnel steps arrive, expired page views do not', async ({ context, page }) => {
@@ -102,13 +103,8 @@ test('the events route down for a while: the browser keeps the events and resend
 
 test('a page served from a full-page cache with a stale nonce still tracks (no nonce needed), even for a logged-in visitor', async ({ page }) => {
   const stack = readStack();
-  const h = harnessEnv();
   // Log in: the browser now sends WordPress auth cookies with every request.
-  await page.goto(`${stack.wpUrl}/wp-login.php`);
-  await page.fill('#user_login', 'admin');
-  await page.fill('#user_pass', h.LAYERSYNC_WP_ADMIN_PASSWORD!);
-  await page.click('#wp-submit');
-  await page.waitForURL(/wp-admin/);
+  await login(page, stack.wpUrl);
 
   // A copy of the page as a cache would serve it days later: a stale REST nonce baked in.
   const cached = await (await fetch(`${stack.wpUrl}/layersync-demo/`)).text();
