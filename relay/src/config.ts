@@ -78,6 +78,15 @@ const int = (min: number, max: number): Var<number> => ({
   expect: `an integer ${min}-${max}`,
 });
 
+const bool: Var<boolean> = {
+  schema: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']))
+    .transform((s) => ['1', 'true', 'yes', 'on'].includes(s)),
+  expect: '1/true/yes/on or 0/false/no/off',
+};
+
 const withDefault = <T>(v: Var<T>, d: string): Var<T> => ({ ...v, default: d });
 
 const VAULT_KEY_EXPECT = '32 bytes as 64 hex characters or base64 (generate one with: openssl rand -base64 32)';
@@ -129,28 +138,8 @@ const VARS = {
     expect: `a comma-separated list of keys, each ${VAULT_KEY_EXPECT}`,
     sensitive: true,
   } satisfies Var<string[]>,
-  LAYERSYNC_METRICS_PUBLIC: withDefault<boolean>(
-    {
-      schema: z
-        .string()
-        .transform((s) => s.toLowerCase())
-        .pipe(z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']))
-        .transform((s) => ['1', 'true', 'yes', 'on'].includes(s)),
-      expect: '1/true/yes/on or 0/false/no/off',
-    },
-    'false',
-  ),
-  LAYERSYNC_INGEST_THREAD: withDefault<boolean>(
-    {
-      schema: z
-        .string()
-        .transform((s) => s.toLowerCase())
-        .pipe(z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']))
-        .transform((s) => ['1', 'true', 'yes', 'on'].includes(s)),
-      expect: '1/true/yes/on or 0/false/no/off',
-    },
-    'true',
-  ),
+  LAYERSYNC_METRICS_PUBLIC: withDefault(bool, 'false'),
+  LAYERSYNC_INGEST_THREAD: withDefault(bool, 'true'),
   LAYERSYNC_DEDUP_WINDOW_SECONDS: withDefault(int(7 * 86_400, 366 * 86_400), String(7 * 86_400)),
   LAYERSYNC_MERGE_WINDOW_SECONDS: withDefault(int(0, 300), '5'),
   LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: withDefault(int(0, 1_000_000), '2000'),

@@ -71,14 +71,15 @@ export default fp<StorePluginOptions>(
       }
     };
     app.decorate('sweepRetention', sweep);
-    const first = setTimeout(() => void sweep(), Math.min(60_000, opts.retentionIntervalMs ?? 60_000));
-    const retention = setInterval(() => void sweep(), opts.retentionIntervalMs ?? 3_600_000);
-    first.unref();
-    retention.unref();
+    const timers: NodeJS.Timeout[] = [];
+    if (retentionMs > 0) {
+      timers.push(setTimeout(() => void sweep(), Math.min(60_000, opts.retentionIntervalMs ?? 60_000)));
+      timers.push(setInterval(() => void sweep(), opts.retentionIntervalMs ?? 3_600_000));
+      for (const t of timers) t.unref();
+    }
 
     app.addHook('onClose', async () => {
-      clearTimeout(first);
-      clearInterval(retention);
+      for (const t of timers) clearTimeout(t);
       clearInterval(prune);
       if (owned) await store.close();
     });

@@ -5,7 +5,7 @@
  * commits grow instead of queueing; each message then gets its own answer.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { toWireError, type ThreadReply, type ThreadRequest } from './ingest-thread.js';
+import { requestWeight, toWireError, type ThreadReply, type ThreadRequest } from './ingest-thread.js';
 import { SqliteStore } from './sqlite.js';
 import type { IngestBatch } from './types.js';
 
@@ -17,7 +17,7 @@ interface Message {
   batches: IngestBatch[];
 }
 const read = (m: ThreadRequest): Message => ({ id: m.id, batches: JSON.parse(m.batches) as IngestBatch[] });
-const weight = (m: Message) => m.batches.reduce((n, b) => n + b.events.length + 1, 0);
+const weight = (m: Message) => m.batches.reduce((n, b) => n + requestWeight(b), 0);
 
 port.on('message', (first: ThreadRequest) => {
   const messages = [read(first)];

@@ -52,6 +52,9 @@ export interface IngestThreadOptions {
   maxBatchEvents?: number;
 }
 
+/** What one ingest request counts for against a commit's maxBatchEvents: its events, plus one. */
+export const requestWeight = (b: IngestBatch): number => b.events.length + 1;
+
 export function toWireError(err: unknown): WireError {
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
   return {

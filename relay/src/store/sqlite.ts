@@ -17,7 +17,7 @@ import { judgeCopy, orderDedupKey, orderDuplicateReason } from '../pipeline/merg
 import { DEFAULT_SITE_POLICY, parseSitePolicy, type SitePolicy } from '../pipeline/policy.js';
 import type { StoreVault } from '../vault/store-vault.js';
 import { GroupCommitter } from './group-commit.js';
-import { IngestThread, type FlushResult } from './ingest-thread.js';
+import { IngestThread, requestWeight, type FlushResult } from './ingest-thread.js';
 import { migrate } from './migrations.js';
 import { SqliteOperatorQueries } from './sqlite-operator.js';
 import { DELIVERIES_OF_EVENTS_SQL, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
@@ -289,15 +289,10 @@ export class SqliteStore implements Store {
   private configVersion = -1;
   private configCheckedAt = -Infinity;
 
-  private readonly busyTimeoutMs: number | undefined;
-  private readonly maxBatchEvents: number | undefined;
-
   constructor(
     private readonly file: string,
-    opts: SqliteStoreOptions = {},
+    private readonly opts: SqliteStoreOptions = {},
   ) {
-    this.busyTimeoutMs = opts.busyTimeoutMs;
-    this.maxBatchEvents = opts.maxBatchEvents;
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -393,7 +388,7 @@ export class SqliteStore implements Store {
     };
     this.committer = new GroupCommitter<IngestBatch, FlushResult>(this.flushAll, {
       maxBatch: opts.maxBatchEvents ?? 2000,
-      weight: (b) => b.events.length + 1,
+      weight: requestWeight,
     });
   }
 
@@ -527,7 +522,7 @@ export class SqliteStore implements Store {
    */
   startIngestThread(onThreadError?: (err: unknown) => void): void {
     if (this.thread || this.file === ':memory:' || this.closed) return;
-    this.thread = new IngestThread(this.file, { busyTimeoutMs: this.busyTimeoutMs, maxBatchEvents: this.maxBatchEvents }, onThreadError);
+    this.thread = new IngestThread(this.file, { busyTimeoutMs: this.opts.busyTimeoutMs, maxBatchEvents: this.opts.maxBatchEvents }, onThreadError);
   }
 
   /** The group commit itself: one transaction, one result per request (the ingest thread calls this). */
