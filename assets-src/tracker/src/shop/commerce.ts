@@ -21,7 +21,7 @@ const FORMS = '.wpcf7-form,.wpforms-form,.frm-show-form';
 const PAYMENT_INPUTS = ['payment_method', 'radio-control-wc-payment-method-options'];
 
 /** WooCommerce funnel events the merchant can switch off (LayerSync → Events). */
-const FUNNEL = ['view_item', 'view_item_list', 'add_to_cart', 'remove_from_cart', 'view_cart', 'begin_checkout', 'add_shipping_info', 'add_payment_info', 'purchase', 'refund'];
+const SWITCHABLE = ['view_item', 'view_item_list', 'add_to_cart', 'remove_from_cart', 'view_cart', 'begin_checkout', 'add_shipping_info', 'add_payment_info', 'purchase', 'refund'];
 
 export function watchCommerce(
   win: Window,
@@ -31,8 +31,8 @@ export function watchCommerce(
 ): void {
   // A funnel event switched off is not recorded from the page either (so no pixel fires for it);
   // without the plugin's list (headless pages, older plugins) every event is on.
-  const on = config.commerce && Array.isArray(config.commerce.events) ? config.commerce.events : FUNNEL;
-  const track = (name: string, props: TrackProps): unknown => (FUNNEL.includes(name) && !on.includes(name) ? undefined : record(name, props));
+  const on = config.commerce && Array.isArray(config.commerce.events) ? config.commerce.events : SWITCHABLE;
+  const track = (name: string, props: TrackProps): unknown => (SWITCHABLE.includes(name) && !on.includes(name) ? undefined : record(name, props));
   const doc = win.document;
   const w = win as unknown as Bag;
   const woo = config.woocommerce !== false;
