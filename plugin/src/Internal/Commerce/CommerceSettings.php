@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal\Commerce;
 
+use LayerSync\Internal\Event\EventSwitches;
 use LayerSync\Internal\Settings;
 use WP_Error;
 
@@ -83,11 +84,7 @@ final class CommerceSettings {
 	 * @return string[] In the order of self::EVENTS.
 	 */
 	public function enabled_events(): array {
-		$saved = get_option( self::OPTION_EVENTS, self::EVENTS );
-		if ( ! is_array( $saved ) ) {
-			return self::EVENTS;
-		}
-		return array_values( array_intersect( self::EVENTS, $saved ) );
+		return EventSwitches::saved( self::OPTION_EVENTS, self::EVENTS );
 	}
 
 	/**
@@ -157,22 +154,7 @@ final class CommerceSettings {
 	 * @return string[]|WP_Error The events in funnel order.
 	 */
 	public static function validate_events( $events ) {
-		if ( ! is_array( $events ) || ! array_is_list( $events ) ) {
-			return self::error( 'commerce_events', __( 'commerce_events must be a list of event names.', 'layersync' ) );
-		}
-		foreach ( $events as $event ) {
-			if ( ! is_string( $event ) || ! in_array( $event, self::EVENTS, true ) ) {
-				return self::error(
-					'commerce_events',
-					sprintf(
-						/* translators: %s: comma-separated event names */
-						__( 'commerce_events may only contain: %s.', 'layersync' ),
-						implode( ', ', self::EVENTS )
-					)
-				);
-			}
-		}
-		return array_values( array_intersect( self::EVENTS, $events ) );
+		return EventSwitches::validate( 'commerce_events', $events, self::EVENTS );
 	}
 
 	/**

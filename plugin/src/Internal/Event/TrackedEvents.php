@@ -58,11 +58,7 @@ final class TrackedEvents {
 	 * @return string[] In the order of self::SITE_EVENTS.
 	 */
 	public function site_events(): array {
-		$saved = get_option( self::OPTION_SITE_EVENTS, self::SITE_EVENTS );
-		if ( ! is_array( $saved ) ) {
-			return self::SITE_EVENTS;
-		}
-		return array_values( array_intersect( self::SITE_EVENTS, $saved ) );
+		return EventSwitches::saved( self::OPTION_SITE_EVENTS, self::SITE_EVENTS );
 	}
 
 	/**
@@ -88,21 +84,7 @@ final class TrackedEvents {
 	 * @return string[]|WP_Error The events in the order of self::SITE_EVENTS.
 	 */
 	public static function validate_site_events( $events ) {
-		if ( ! is_array( $events ) || ! array_is_list( $events ) ) {
-			return self::error( __( 'site_events must be a list of event names.', 'layersync' ) );
-		}
-		foreach ( $events as $event ) {
-			if ( ! is_string( $event ) || ! in_array( $event, self::SITE_EVENTS, true ) ) {
-				return self::error(
-					sprintf(
-						/* translators: %s: comma-separated event names */
-						__( 'site_events may only contain: %s.', 'layersync' ),
-						implode( ', ', self::SITE_EVENTS )
-					)
-				);
-			}
-		}
-		return array_values( array_intersect( self::SITE_EVENTS, $events ) );
+		return EventSwitches::validate( 'site_events', $events, self::SITE_EVENTS );
 	}
 
 	/**
@@ -114,22 +96,5 @@ final class TrackedEvents {
 		if ( null !== $events ) {
 			update_option( self::OPTION_SITE_EVENTS, array_values( $events ), true );
 		}
-	}
-
-	/**
-	 * A 400 error naming the field.
-	 *
-	 * @param string $message Message.
-	 * @return WP_Error
-	 */
-	private static function error( string $message ): WP_Error {
-		return new WP_Error(
-			'layersync_invalid_site_events',
-			$message,
-			array(
-				'status' => 400,
-				'field'  => 'site_events',
-			)
-		);
 	}
 }
