@@ -29,6 +29,12 @@ export interface AppOptions {
   /** Worker tuning beyond the configuration (tests: backoff, random). */
   worker?: Partial<Omit<WorkerOptions, 'store' | 'registry' | 'http' | 'logger' | 'now'>>;
   clock?: () => number;
+  /**
+   * Run ingest on its thread against this store file even though a store is injected (tests:
+   * the injected store is then a connection to the same file). Without it, the thread runs only
+   * for the store the app opens itself.
+   */
+  ingestThread?: { file: string };
 }
 
 async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
@@ -39,7 +45,6 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(storePlugin, {
     dbPath: config.dbPath,
     store: opts.store,
-    ingestThread: config.ingestThread ?? true,
     retentionDays: config.retentionDays,
     clock,
     registry: opts.registry,
@@ -84,6 +89,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     mergeWindowSeconds: config.mergeWindowSeconds,
     dedupWindowSeconds: config.dedupWindowSeconds,
     rateLimit: { eventsPerSecond: config.rateLimitEventsPerSecond, burst: config.rateLimitBurst },
+    // Parsing, validation and commits on a thread of their own, for the store file this app opened.
+    thread: opts.ingestThread ?? (opts.store === undefined && (config.ingestThread ?? true) && config.dbPath !== ':memory:' ? { file: config.dbPath } : undefined),
   });
   await fastify.register(adminRoutes, {
     adminToken: config.adminToken,

@@ -2,16 +2,25 @@
  * POST /v1/events — signed ingest (docs/CONTRACT.md).
  *
  * Order matters: the body is kept as raw bytes, the signature is verified over exactly those
- * bytes, and only then is anything parsed. Accepted events are durably committed (group commit)
- * before the 202 is sent, so an acknowledged conversion survives a crash.
+ * bytes, and only then is anything parsed (process.ts). Accepted events are durably committed
+ * (group commit) before the 202 is sent, so an acknowledged conversion survives a crash. From a
+ * store file the parsing, validation and commit run on the ingest thread (thread.ts); the main
+ * thread does the HTTP and the signature.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { canonicalEventSchema, ingestEnvelopeSchema, type CanonicalEvent } from '../contract/event.js';
-import { planDeliveries } from '../pipeline/event-map.js';
-import { StoreUnavailableError, type IngestEvent } from '../store/types.js';
-import { describeIssues } from './issues.js';
-import { SiteRateLimiter } from './rate-limit.js';
+import { StoreUnavailableError } from '../store/types.js';
+import {
+  acceptedSome,
+  errorAnswer,
+  eventMapTable,
+  INTERNAL_ERROR,
+  IngestProcessor,
+  STORE_UNAVAILABLE,
+  type IngestAnswer, type IngestErrorCode, type VerifiedIngest } from './process.js';
 import { readSignedHeaders, signatureMatches } from './signature.js';
+import { IngestThread } from './thread.js';
+
+export type { EventResult, IngestErrorCode, IngestResponse } from './process.js';
 
 export interface IngestRouteOptions {
   bodyLimitBytes: number;
@@ -24,55 +33,52 @@ export interface IngestRouteOptions {
   rateLimit?: { eventsPerSecond: number; burst: number };
   /** How often expired order dedup keys and idle rate buckets are dropped (ms). */
   pruneIntervalMs?: number;
-}
-
-export type IngestErrorCode =
-  | 'invalid_json'
-  | 'invalid_body'
-  | 'bad_signature'
-  | 'unknown_site'
-  | 'stale_timestamp'
-  | 'missing_headers'
-  | 'replayed_request'
-  | 'body_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'store_unavailable'
-  | 'internal_error';
-
-export interface EventResult {
-  index: number;
-  event_id: string | null;
-  status: 'accepted' | 'merged' | 'duplicate' | 'rejected';
-  reason?: string;
-}
-
-export interface IngestResponse {
-  accepted: number;
-  merged: number;
-  duplicate: number;
-  rejected: number;
-  results: EventResult[];
-  message?: string;
+  /** Process and commit on a thread with its own connection to this store file (see thread.ts). */
+  thread?: { file: string; busyTimeoutMs?: number };
 }
 
 function sendError(reply: FastifyReply, status: number, error: IngestErrorCode, message: string): FastifyReply {
   return reply.code(status).send({ error, message });
 }
 
-const DUPLICATE_REASON = 'an event with this event_id was already received for this site; it was not stored again';
-
 export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOptions): Promise<void> {
   const mergeWindowMs = Math.round((opts.mergeWindowSeconds ?? 0) * 1000);
-  const dedupWindowMs = (opts.dedupWindowSeconds ?? 7 * 86_400) * 1000;
-  const limiter = new SiteRateLimiter({ ratePerSecond: opts.rateLimit?.eventsPerSecond ?? 0, burst: opts.rateLimit?.burst ?? 1000 });
+  const settings = {
+    mergeWindowMs,
+    dedupWindowMs: (opts.dedupWindowSeconds ?? 7 * 86_400) * 1000,
+    rateLimit: { eventsPerSecond: opts.rateLimit?.eventsPerSecond ?? 0, burst: opts.rateLimit?.burst ?? 1000 },
+  };
+  const pruneIntervalMs = opts.pruneIntervalMs ?? 60_000;
+  const eventMaps = eventMapTable(app.registry);
 
-  // Housekeeping: order keys older than the dedup window, and full (idle) rate buckets.
+  // On the ingest thread when serving a store file, else here around store.ingest.
+  let handle: (req: VerifiedIngest) => Promise<IngestAnswer>;
+  if (opts.thread) {
+    const thread = new IngestThread(
+      { ...opts.thread, settings, eventMaps, sweepIntervalMs: pruneIntervalMs },
+      (err) => app.log.error({ err }, 'the ingest thread failed; a new one takes over'),
+    );
+    app.addHook('onClose', async () => thread.close());
+    handle = (req) => thread.process(req);
+  } else {
+    const processor = new IngestProcessor(settings, eventMaps);
+    const sweep = setInterval(() => processor.sweep(app.clock()), pruneIntervalMs);
+    sweep.unref();
+    app.addHook('onClose', async () => clearInterval(sweep));
+    handle = async (req) => {
+      // Asked first (a cache hit): planning is synchronous.
+      const destinations = await app.store.listDestinations({ siteId: req.siteId, enabledOnly: true });
+      const prepared = processor.prepare(req, () => destinations);
+      if ('answer' in prepared) return prepared.answer;
+      // A store failure throws to the error handler below (503 or 500).
+      return processor.answer(prepared, await app.store.ingest(prepared.batch));
+    };
+  }
+
+  // Housekeeping: order keys older than the dedup window.
   const prune = setInterval(() => {
-    const now = app.clock();
-    limiter.sweep(now);
-    app.store.pruneDedupKeys(now - dedupWindowMs).catch((err: unknown) => app.log.warn({ err }, 'could not prune order dedup keys'));
-  }, opts.pruneIntervalMs ?? 60_000);
+    app.store.pruneDedupKeys(app.clock() - settings.dedupWindowMs).catch((err: unknown) => app.log.warn({ err }, 'could not prune order dedup keys'));
+  }, pruneIntervalMs);
   prune.unref();
   app.addHook('onClose', async () => clearInterval(prune));
 
@@ -99,18 +105,16 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     }
     if (err instanceof StoreUnavailableError) {
       req.log.error({ err }, 'store unavailable during ingest');
-      reply.header('retry-after', '5');
-      return sendError(reply, 503, 'store_unavailable', 'the relay cannot store events right now; retry later with a fresh request id and signature');
+      return send(reply, errorAnswer(503, 'store_unavailable', STORE_UNAVAILABLE.message, 5));
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, err.statusCode, 'invalid_body', err.message);
     }
     req.log.error({ err }, 'ingest failed');
-    return sendError(reply, 500, 'internal_error', 'the relay failed to process the request; retry it later');
+    return send(reply, { status: 500, body: INTERNAL_ERROR });
   });
 
   app.post('/v1/events', { bodyLimit: opts.bodyLimitBytes }, async (req, reply) => {
-    const { store, registry, worker, clock } = app;
     const body = req.body;
     if (!Buffer.isBuffer(body)) {
       // No Content-Type and no body: fastify skipped parsing.
@@ -121,7 +125,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     if (!headers.ok) return sendError(reply, 401, headers.problem.error, headers.problem.message);
     const signed = headers.value;
 
-    const site = await store.getSite(signed.siteId);
+    const site = await app.store.getSite(signed.siteId);
     if (!site) {
       return sendError(
         reply,
@@ -131,9 +135,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
       );
     }
 
-    const nowMs = clock();
-    const nowS = Math.floor(nowMs / 1000);
-    const skew = nowS - signed.timestamp;
+    const nowMs = app.clock();
+    const skew = Math.floor(nowMs / 1000) - signed.timestamp;
     if (Math.abs(skew) > opts.signatureToleranceSeconds) {
       return sendError(
         reply,
@@ -154,104 +157,26 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
       );
     }
 
-    // A replayed request id is refused by the commit below (one insert in the same transaction),
-    // not by a read here: that read cost every honest request a query.
-    const requestIdExpiresAt = (signed.timestamp + opts.signatureToleranceSeconds + 1) * 1000;
-
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      return sendError(reply, 400, 'invalid_json', `the body is not valid JSON (${(err as Error).message}); send {"events":[...]}`);
-    }
-    const envelope = ingestEnvelopeSchema.safeParse(json);
-    if (!envelope.success) {
-      return sendError(reply, 400, 'invalid_body', `${describeIssues(envelope.error)}; the body must be {"events":[ ... ]}`);
-    }
-
-    // Counted in events, after the signature (a forged request cannot drain a site's budget) and
-    // before any work; a refused request costs nothing and may be sent again after Retry-After.
-    const rate = limiter.take(signed.siteId, envelope.data.events.length, nowMs);
-    if (!rate.ok) {
-      reply.header('retry-after', String(rate.retryAfterSeconds));
-      return sendError(
-        reply,
-        429,
-        'rate_limited',
-        `site "${signed.siteId}" is sending more than ${opts.rateLimit?.eventsPerSecond ?? 0} events per second; ` +
-          `retry this batch after ${rate.retryAfterSeconds} s with a fresh request id and signature`,
-      );
-    }
-
-    // Each event is validated on its own: one bad event must not sink the batch.
-    const results: EventResult[] = [];
-    const valid: Array<{ index: number; event: CanonicalEvent }> = [];
-    envelope.data.events.forEach((raw, index) => {
-      const parsed = canonicalEventSchema.safeParse(raw);
-      if (parsed.success) {
-        valid.push({ index, event: parsed.data });
-        results.push({ index, event_id: parsed.data.event_id, status: 'accepted' });
-      } else {
-        results.push({ index, event_id: rawEventId(raw), status: 'rejected', reason: describeIssues(parsed.error) });
-      }
-    });
-
-    if (valid.length === 0) {
-      const response: IngestResponse = {
-        accepted: 0,
-        merged: 0,
-        duplicate: 0,
-        rejected: results.length,
-        results,
-        message: 'every event failed validation (see results[].reason); fix them and send them in a new request',
-      };
-      return reply.code(400).send(response);
-    }
-
-    const siteDestinations = await store.listDestinations({ siteId: signed.siteId, enabledOnly: true });
-    const events: IngestEvent[] = valid.map(({ event }) => ({
-      event,
-      deliveries: planDeliveries(event, siteDestinations, registry),
-    }));
-    const commit = await store.ingest({
+    // A replayed request id is refused by the commit (one insert in the same transaction), not
+    // by a read here: that read cost every honest request a query.
+    const answer = await handle({
       siteId: signed.siteId,
       requestId: signed.requestId,
-      requestIdExpiresAt,
+      requestIdExpiresAt: (signed.timestamp + opts.signatureToleranceSeconds + 1) * 1000,
       receivedAt: nowMs,
-      events,
-      mergeWindowMs,
-      dedupWindowMs,
+      body: body.toString('utf8'),
     });
-    if (commit.replayed) return replayed(reply);
-
-    const counts = { accepted: 0, merged: 0, duplicate: 0 };
-    commit.results.forEach((status, i) => {
-      const r = results[valid[i]!.index]!;
-      r.status = status;
-      counts[status]++;
-      if (status !== 'accepted') r.reason = commit.details?.[i]?.reason ?? DUPLICATE_REASON;
-    });
+    if (answer.failure) req.log.error({ err: answer.failure }, answer.status === 503 ? 'store unavailable during ingest' : 'ingest failed');
     // With a merge window the new rows become due only when it has passed.
-    if (counts.accepted > 0) {
-      if (mergeWindowMs === 0) worker?.kick();
-      else worker?.kickAfter(mergeWindowMs);
+    if (acceptedSome(answer)) {
+      if (mergeWindowMs === 0) app.worker?.kick();
+      else app.worker?.kickAfter(mergeWindowMs);
     }
-    const response: IngestResponse = { ...counts, rejected: results.length - valid.length, results };
-    return reply.code(202).send(response);
+    return send(reply, answer);
   });
 }
 
-function replayed(reply: FastifyReply): FastifyReply {
-  return sendError(
-    reply,
-    409,
-    'replayed_request',
-    'this X-LayerSync-Request-Id was already used; generate a fresh request id (and signature) for every request, including retries',
-  );
-}
-
-function rawEventId(raw: unknown): string | null {
-  if (typeof raw !== 'object' || raw === null) return null;
-  const id = (raw as Record<string, unknown>).event_id;
-  return typeof id === 'string' ? id.slice(0, 128) : null;
+function send(reply: FastifyReply, answer: IngestAnswer): FastifyReply {
+  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+  return reply.code(answer.status).send(answer.body);
 }

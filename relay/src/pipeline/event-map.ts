@@ -12,7 +12,6 @@
  */
 import { z } from 'zod';
 import { STANDARD_EVENT_NAMES, type CanonicalEvent, type StandardEventName } from '../contract/event.js';
-import type { DestinationRegistry } from '../destinations/registry.js';
 import type { Destination } from '../destinations/types.js';
 import type { DeliveryPlan, DestinationRecord } from '../store/types.js';
 
@@ -64,7 +63,7 @@ export function resolveEventName(
 export function planDeliveries(
   event: Pick<CanonicalEvent, 'event_name'>,
   siteDestinations: readonly DestinationRecord[],
-  registry: Partial<DestinationRegistry>,
+  registry: Readonly<Record<string, Pick<Destination<unknown>, 'label' | 'defaultEventMap'> | undefined>>,
 ): DeliveryPlan[] {
   const plans: DeliveryPlan[] = [];
   for (const d of siteDestinations) {

@@ -20,8 +20,6 @@ export interface StorePluginOptions {
   vault?: VaultKeyConfig;
   /** Tells the vault which destination settings are secret. */
   registry?: Partial<DestinationRegistry>;
-  /** Commit ingest on a worker thread (an opened file store only; default true). */
-  ingestThread?: boolean;
   /** Delete events this many days after arrival (0 or unset: keep them). */
   retentionDays?: number;
   /** How often the retention sweep runs (default hourly; the first run is a minute after start). */
@@ -34,10 +32,7 @@ export default fp<StorePluginOptions>(
     let store: Store;
     if (opts.store) store = opts.store;
     else {
-      const opened = openVaultedStore({ dbPath: opts.dbPath, vault: opts.vault ?? {}, registry: opts.registry ?? {}, log: app.log.child({ component: 'vault' }) })
-        .store;
-      if (opts.ingestThread ?? true) opened.startIngestThread((err) => app.log.error({ err }, 'the ingest thread failed; a new one takes over'));
-      store = opened;
+      store = openVaultedStore({ dbPath: opts.dbPath, vault: opts.vault ?? {}, registry: opts.registry ?? {}, log: app.log.child({ component: 'vault' }) }).store;
     }
     app.decorate('store', store);
     app.decorate('clock', opts.clock);

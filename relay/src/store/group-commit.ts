@@ -8,6 +8,14 @@
  * units, and every request's promise settles only after that COMMIT (ENVIRONMENT.md measured
  * both the throughput and that answering before the commit loses acknowledged events).
  */
+import type { IngestBatch, IngestCommitResult } from './types.js';
+
+/** One request's outcome in a group commit: its own failure does not fail the others. */
+export type FlushResult = { ok: true; value: IngestCommitResult } | { ok: false; error: unknown };
+
+/** What one ingest request counts for against a commit's maxBatchEvents: its events, plus one. */
+export const requestWeight = (b: IngestBatch): number => b.events.length + 1;
+
 export interface GroupCommitOptions<T> {
   /** Flush once this many units are queued. */
   maxBatch: number;

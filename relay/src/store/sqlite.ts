@@ -16,8 +16,7 @@ import type { EventMapOverrides } from '../pipeline/event-map.js';
 import { judgeCopy, orderDedupKey, orderDuplicateReason } from '../pipeline/merge.js';
 import { DEFAULT_SITE_POLICY, parseSitePolicy, type SitePolicy } from '../pipeline/policy.js';
 import type { StoreVault } from '../vault/store-vault.js';
-import { GroupCommitter } from './group-commit.js';
-import { IngestThread, requestWeight, type FlushResult } from './ingest-thread.js';
+import { GroupCommitter, requestWeight, type FlushResult } from './group-commit.js';
 import { migrate } from './migrations.js';
 import { SqliteOperatorQueries } from './sqlite-operator.js';
 import { DELIVERIES_OF_EVENTS_SQL, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
@@ -63,6 +62,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Seals site secrets and destination credentials at rest (src/vault); see also attachVault. */
   vault?: StoreVault;
+  /**
+   * How long cached sites and destination lists may miss another connection's change (ms,
+   * default 250). The ingest thread uses 0: it asks before each commit, so a destination added
+   * through the admin API plans the very next event.
+   */
+  configRecheckMs?: number;
 }
 
 interface SiteRow {
@@ -273,8 +278,6 @@ export class SqliteStore implements Store {
   private readonly committer: GroupCommitter<IngestBatch, FlushResult>;
   /** Commits every ingest request's rows in one transaction (the group commit's unit). */
   private readonly flushAll: (batches: IngestBatch[]) => FlushResult[];
-  /** Set by startIngestThread(): ingest commits then run on a thread of their own. */
-  private thread: IngestThread | undefined;
   private closed = false;
   private readonly stmt: ReturnType<typeof prepareStatements>;
   private vault: StoreVault | undefined;
@@ -398,15 +401,15 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(mapError(err));
+      return Promise.reject(mapStoreError(err));
     }
   }
 
   private cachedConfig<T>(key: string, load: () => T): T {
-    // The pragma reads the WAL index (~5 µs): asked at most every CONFIG_RECHECK_MS, which
+    // The pragma reads the WAL index (~5 µs): asked at most every configRecheckMs, which
     // bounds how long a change made by another process goes unseen.
     const now = performance.now();
-    if (now - this.configCheckedAt >= CONFIG_RECHECK_MS) {
+    if (now - this.configCheckedAt >= (this.opts.configRecheckMs ?? CONFIG_RECHECK_MS)) {
       this.configCheckedAt = now;
       const version = this.stmt.dataVersion.get()!;
       if (version !== this.configVersion) {
@@ -497,12 +500,17 @@ export class SqliteStore implements Store {
   }
 
   listDestinations(filter: { siteId?: string; enabledOnly?: boolean } = {}): Promise<DestinationRecord[]> {
-    const siteId = filter.siteId ?? null;
-    const enabledOnly = filter.enabledOnly ? 1 : 0;
-    return this.run(() =>
-      this.cachedConfig(`destinations\u0000${siteId ?? ''}\u0000${enabledOnly}`, () =>
-        this.stmt.listDestinations.all({ siteId, enabledOnly }).map((r) => this.toDestination(r)),
-      ),
+    return this.run(() => this.destinations(filter.siteId ?? null, filter.enabledOnly ?? false));
+  }
+
+  /** A site's enabled destinations, synchronously (the ingest thread plans deliveries with them). */
+  enabledDestinations(siteId: string): readonly DestinationRecord[] {
+    return this.destinations(siteId, true);
+  }
+
+  private destinations(siteId: string | null, enabledOnly: boolean): DestinationRecord[] {
+    return this.cachedConfig(`destinations\u0000${siteId ?? ''}\u0000${enabledOnly ? 1 : 0}`, () =>
+      this.stmt.listDestinations.all({ siteId, enabledOnly: enabledOnly ? 1 : 0 }).map((r) => this.toDestination(r)),
     );
   }
 
@@ -516,15 +524,6 @@ export class SqliteStore implements Store {
     return this.run(() => this.stmt.requestIdSeen.get(siteId, requestId, now) !== undefined);
   }
 
-  /**
-   * Moves ingest commits to a worker thread with its own connection (ingest-thread.ts); the
-   * server does this for a file store. Same transactions, same answers, off the main thread.
-   */
-  startIngestThread(onThreadError?: (err: unknown) => void): void {
-    if (this.thread || this.file === ':memory:' || this.closed) return;
-    this.thread = new IngestThread(this.file, { busyTimeoutMs: this.opts.busyTimeoutMs, maxBatchEvents: this.opts.maxBatchEvents }, onThreadError);
-  }
-
   /** The group commit itself: one transaction, one result per request (the ingest thread calls this). */
   commitIngest(batches: IngestBatch[]): FlushResult[] {
     return this.flushAll(batches);
@@ -534,9 +533,9 @@ export class SqliteStore implements Store {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     let r: FlushResult;
     try {
-      r = await (this.thread ? this.thread.submit(batch) : this.committer.submit(batch));
+      r = await this.committer.submit(batch);
     } catch (err) {
-      throw mapError(err);
+      throw mapStoreError(err);
     }
     if (!r.ok) throw r.error;
     return r.value;
@@ -918,7 +917,6 @@ export class SqliteStore implements Store {
     // Commit what concurrent requests queued before closing, so their 202s stay true.
     this.committer.close();
     this.closed = true;
-    await this.thread?.close();
     this.db.close();
   }
 }
@@ -928,7 +926,8 @@ function isUnavailable(err: unknown): boolean {
   return typeof code === 'string' && UNAVAILABLE_CODES.test(code);
 }
 
-function mapError(err: unknown): unknown {
+/** A store error as callers see it: "cannot answer" SQLite codes become StoreUnavailableError. */
+export function mapStoreError(err: unknown): unknown {
   if (err instanceof StoreUnavailableError) return err;
   if (isUnavailable(err)) {
     return new StoreUnavailableError(`the store cannot answer: ${(err as Error).message}`, { cause: err });

@@ -1,23 +1,30 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { MAX_EVENTS_PER_REQUEST } from '../../src/contract/event.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError, type Store } from '../../src/store/types.js';
-import { createTestDestination, makeEvent, postEvents, SECRET, SECRET_2, signed, SITE, testConfig } from '../helpers.js';
+import { createTestDestination, makeEvent, postEvents, SECRET, SECRET_2, signed, SITE, tempDir, testConfig } from '../helpers.js';
 
 const NOW_S = 1_764_000_000;
 
-describe('POST /v1/events', () => {
+// Every test runs twice: processed on the main thread around an injected store, and on the ingest
+// thread (its own connection to the test's store file), as a relay serving a file does.
+describe.each([{ mode: 'main thread' }, { mode: 'ingest thread' }])('POST /v1/events ($mode)', ({ mode }) => {
   let store: SqliteStore;
   let app: FastifyInstance;
   let nowMs = NOW_S * 1000;
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let file = ':memory:';
 
   async function build(opts: { store?: Store; bodyLimitBytes?: number } = {}) {
     app = await buildApp({
       config: testConfig({ bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024 }),
       registry: createTestDestination().registry,
       store: opts.store ?? store,
+      // A test's own store (a failing one) is used on the main thread.
+      ingestThread: mode === 'ingest thread' && !opts.store ? { file } : undefined,
       startWorker: false,
       clock: () => nowMs,
     });
@@ -25,13 +32,20 @@ describe('POST /v1/events', () => {
 
   beforeEach(async () => {
     nowMs = NOW_S * 1000;
-    store = openSqliteStore(':memory:');
+    if (mode === 'ingest thread') {
+      dir = tempDir();
+      file = path.join(dir.dir, 'relay.sqlite');
+    }
+    store = openSqliteStore(file);
     await store.upsertSite({ siteId: SITE, secrets: [SECRET] });
     await build();
   });
   afterEach(async () => {
     await app.close();
     await store.close();
+    dir?.cleanup();
+    dir = undefined;
+    file = ':memory:';
   });
 
   const event = (o: Parameters<typeof makeEvent>[0] = {}) => makeEvent({ event_time: NOW_S - 10, ...o });

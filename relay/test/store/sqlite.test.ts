@@ -15,13 +15,6 @@ describeStoreContract('SQLite file (WAL)', async () => {
   return { store: openSqliteStore(path.join(t.dir, 'nested', 'relay.sqlite')), cleanup: t.cleanup };
 });
 
-describeStoreContract('SQLite file, ingest on its own thread', async () => {
-  const t = tempDir();
-  const store = openSqliteStore(path.join(t.dir, 'relay.sqlite'));
-  store.startIngestThread();
-  return { store, cleanup: t.cleanup };
-});
-
 describe('SQLite store specifics', () => {
   let t: ReturnType<typeof tempDir>;
   let file: string;
@@ -93,52 +86,6 @@ describe('SQLite store specifics', () => {
     await expect(good2).resolves.toMatchObject({ replayed: false, results: ['accepted'] });
     expect(await store.listEvents({ limit: 10 })).toHaveLength(2);
     expect(await store.isRequestIdSeen('no-such-site', 'request-b001', Date.now())).toBe(false);
-    await store.close();
-  });
-
-  it('ingest thread: requests of one turn share a commit, a failing one fails alone, and each answer waits for the commit', async () => {
-    const store = openSqliteStore(file);
-    store.startIngestThread();
-    await store.upsertSite({ siteId: 's1', secrets: ['k'.repeat(32)] });
-    const answers = ['request-a001', 'request-b001', 'request-c001'].map((id, i) => store.ingest(batch(id, i === 1 ? 'no-such-site' : 's1')));
-    await expect(answers[0]).resolves.toMatchObject({ replayed: false, results: ['accepted'] });
-    await expect(answers[1]).rejects.toThrow(/FOREIGN KEY/);
-    await expect(answers[2]).resolves.toMatchObject({ replayed: false, results: ['accepted'] });
-    // Answered means committed: another connection sees both at once.
-    const db = new Database(file, { readonly: true });
-    expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(2);
-    db.close();
-    // The same request id again, through the thread: refused as a replay.
-    await expect(store.ingest(batch('request-a001'))).resolves.toEqual({ replayed: true });
-    await store.close();
-  });
-
-  it('ingest thread: close() commits what is in flight before it returns', async () => {
-    const store = openSqliteStore(file);
-    store.startIngestThread();
-    await store.upsertSite({ siteId: 's1', secrets: ['k'.repeat(32)] });
-    const pending = Array.from({ length: 20 }, (_, i) => store.ingest(batch(`request-close-${i}`)));
-    await store.close();
-    expect((await Promise.allSettled(pending)).map((r) => r.status)).toEqual(Array(20).fill('fulfilled'));
-    const db = new Database(file, { readonly: true });
-    expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(20);
-    db.close();
-  });
-
-  it('ingest thread: a thread that dies answers "store unavailable" for what it held, and a new one serves the next request', async () => {
-    const store = openSqliteStore(file);
-    const errors: unknown[] = [];
-    store.startIngestThread((err) => errors.push(err));
-    await store.upsertSite({ siteId: 's1', secrets: ['k'.repeat(32)] });
-    await store.ingest(batch('request-before'));
-    // Kill the thread from the outside while a request waits on it.
-    const thread = (store as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread;
-    const held = store.ingest(batch('request-held'));
-    await new Promise((r) => setImmediate(r)); // posted: the thread holds it
-    await thread.worker.terminate();
-    await expect(held).rejects.toMatchObject({ name: 'StoreUnavailableError' });
-    expect(errors).toHaveLength(1);
-    await expect(store.ingest(batch('request-after'))).resolves.toMatchObject({ results: ['accepted'] });
     await store.close();
   });
 
