@@ -67,6 +67,8 @@ export interface IngestAnswer {
   body: IngestResponse | IngestErrorBody;
   /** Seconds, for a Retry-After header (429, 503). */
   retryAfterSeconds?: number;
+  /** Delivery rows became due (the route wakes the delivery worker). */
+  due?: boolean;
   /** The store failed: logged by the route (never sent: its message may name internals). */
   failure?: { name: string; message: string; code?: string };
 }
@@ -211,19 +213,16 @@ export class IngestProcessor {
     }
     const { results, positions } = prepared;
     const counts = { accepted: 0, merged: 0, duplicate: 0 };
+    let due = false;
     commit.results.forEach((status, i) => {
       const r = results[positions[i]!]!;
       r.status = status;
       counts[status]++;
       if (status !== 'accepted') r.reason = commit.details?.[i]?.reason ?? DUPLICATE_REASON;
+      else due ||= prepared.batch.events[i]!.deliveries.some((d) => d.status === 'pending');
     });
-    return { status: 202, body: { ...counts, rejected: results.length - positions.length, results } };
+    return { status: 202, body: { ...counts, rejected: results.length - positions.length, results }, ...(due ? { due } : {}) };
   }
-}
-
-/** Whether an answer stored new rows (the delivery worker then has work). */
-export function acceptedSome(answer: IngestAnswer): boolean {
-  return answer.status === 202 && ((answer.body as IngestResponse).accepted ?? 0) > 0;
 }
 
 function rawEventId(raw: unknown): string | null {

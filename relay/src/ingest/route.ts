@@ -10,7 +10,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { StoreUnavailableError } from '../store/types.js';
 import {
-  acceptedSome,
   errorAnswer,
   eventMapTable,
   INTERNAL_ERROR,
@@ -168,7 +167,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     });
     if (answer.failure) req.log.error({ err: answer.failure }, answer.status === 503 ? 'store unavailable during ingest' : 'ingest failed');
     // With a merge window the new rows become due only when it has passed.
-    if (acceptedSome(answer)) {
+    if (answer.due) {
       if (mergeWindowMs === 0) app.worker?.kick();
       else app.worker?.kickAfter(mergeWindowMs);
     }

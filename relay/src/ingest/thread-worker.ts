@@ -15,8 +15,9 @@ import { INTERNAL_ERROR, IngestProcessor, type IngestAnswer, type PreparedIngest
 import { toWireError, unavailableAnswer, type IngestThreadData, type ThreadReply, type ThreadRequest } from './thread.js';
 
 const data = workerData as IngestThreadData;
-// configRecheckMs 0: a destination the main thread just added is planned for the next request.
-const store = new SqliteStore(data.file, { busyTimeoutMs: data.busyTimeoutMs, configRecheckMs: 0 });
+// Cached destinations are checked once per commit (checkOtherWrites below), not by the clock: a
+// destination the main thread just added is planned for the next request.
+const store = new SqliteStore(data.file, { busyTimeoutMs: data.busyTimeoutMs, configRecheckMs: Infinity });
 const processor = new IngestProcessor(data.settings, data.eventMaps);
 const port = parentPort!;
 const destinations = (siteId: string) => store.enabledDestinations(siteId);
@@ -53,6 +54,11 @@ function prepare(m: ThreadRequest): { work: Work; weight: number } {
 const isPrepared = (s: IngestAnswer | PreparedIngest): s is PreparedIngest => 'batch' in s;
 
 port.on('message', (first: ThreadRequest) => {
+  try {
+    store.checkOtherWrites();
+  } catch {
+    // The store cannot answer: the commit below fails and says so.
+  }
   const works: Work[] = [];
   let total = 0;
   for (let m: ThreadRequest | undefined = first; m; ) {

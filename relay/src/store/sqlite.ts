@@ -64,8 +64,8 @@ export interface SqliteStoreOptions {
   vault?: StoreVault;
   /**
    * How long cached sites and destination lists may miss another connection's change (ms,
-   * default 250). The ingest thread uses 0: it asks before each commit, so a destination added
-   * through the admin API plans the very next event.
+   * default 250). The ingest thread sets Infinity and calls checkOtherWrites() before each
+   * commit instead, so a destination added through the admin API plans the very next event.
    */
   configRecheckMs?: number;
 }
@@ -409,14 +409,7 @@ export class SqliteStore implements Store {
     // The pragma reads the WAL index (~5 µs): asked at most every configRecheckMs, which
     // bounds how long a change made by another process goes unseen.
     const now = performance.now();
-    if (now - this.configCheckedAt >= (this.opts.configRecheckMs ?? CONFIG_RECHECK_MS)) {
-      this.configCheckedAt = now;
-      const version = this.stmt.dataVersion.get()!;
-      if (version !== this.configVersion) {
-        this.config.clear();
-        this.configVersion = version;
-      }
-    }
+    if (now - this.configCheckedAt >= (this.opts.configRecheckMs ?? CONFIG_RECHECK_MS)) this.checkOtherWrites(now);
     if (this.config.has(key)) return this.config.get(key) as T;
     const value = deepFreeze(load());
     // Unknown site ids come from unauthenticated requests: never cached, so they cannot grow it.
@@ -425,6 +418,19 @@ export class SqliteStore implements Store {
       this.config.set(key, value);
     }
     return value;
+  }
+
+  /**
+   * Drops cached sites and destinations if another connection has committed since the last
+   * check (PRAGMA data_version). The ingest thread calls it once per commit.
+   */
+  checkOtherWrites(now = performance.now()): void {
+    this.configCheckedAt = now;
+    const version = this.stmt.dataVersion.get()!;
+    if (version !== this.configVersion) {
+      this.config.clear();
+      this.configVersion = version;
+    }
   }
 
   /** Wraps a write to sites, destinations or their secrets: cached copies are stale after it. */

@@ -74,11 +74,15 @@ describe('ingest thread', () => {
 
   it('plans deliveries with a destination added by another connection just before', async () => {
     const th = start();
-    await th.process(request('request-warm')); // the thread has read (and cached) the site's destinations
+    // The thread has read (and cached) the site's destinations: none, so nothing is due.
+    expect(await th.process(request('request-warm'))).not.toHaveProperty('due');
     await store.upsertDestination({ siteId: 's1', slug: 'meta', enabled: true, mode: 'dry_run', settings: { api_token: 'secret-token-1' } });
     const event = makeEvent();
-    expect((await th.process(request('request-next', 's1', [event]))).status).toBe(202);
-    const [stored] = await store.listEvents({ limit: 1 });
+    // A pending delivery row: the answer says so, and the route wakes the delivery worker.
+    expect(await th.process(request('request-next', 's1', [event]))).toMatchObject({ status: 202, due: true });
+    // An event the destination does not map gets a skipped row only: nothing is due.
+    expect(await th.process(request('request-skip', 's1', [makeEvent({ event_name: 'search' })]))).not.toHaveProperty('due');
+    const stored = (await store.listEvents({ limit: 5 })).find((e) => e.eventId === event.event_id);
     expect(stored!.eventId).toBe(event.event_id);
     expect(stored!.deliveries).toMatchObject([{ destination: 'meta', status: 'pending', platformEventName: 'Lead' }]);
   });
