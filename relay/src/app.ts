@@ -90,7 +90,11 @@ async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
     dedupWindowSeconds: config.dedupWindowSeconds,
     rateLimit: { eventsPerSecond: config.rateLimitEventsPerSecond, burst: config.rateLimitBurst },
     // Parsing, validation and commits on a thread of their own, for the store file this app opened.
-    thread: opts.ingestThread ?? (opts.store === undefined && (config.ingestThread ?? true) && config.dbPath !== ':memory:' ? { file: config.dbPath } : undefined),
+    thread:
+      opts.ingestThread ??
+      (opts.store === undefined && (config.ingestThread ?? true) && config.dbPath !== ':memory:'
+        ? { file: config.dbPath, youngGenerationMb: config.ingestThreadYoungMb }
+        : undefined),
   });
   await fastify.register(adminRoutes, {
     adminToken: config.adminToken,

@@ -41,6 +41,8 @@ export interface Config {
   retentionDays: number;
   /** LAYERSYNC_INGEST_THREAD: commit ingest on a worker thread (default on; off runs it on the main thread). */
   ingestThread?: boolean;
+  /** LAYERSYNC_INGEST_THREAD_YOUNG_MB: the ingest thread's young generation in MB (default 8; RSS against GC work). */
+  ingestThreadYoungMb?: number;
   /** Idempotency window (s, at least 7 days): event_id and purchase/refund order_id dedup. */
   dedupWindowSeconds: number;
   /** Browser/server merge window (s): deliveries wait this long after an event's first copy. 0 disables merging. */
@@ -140,6 +142,7 @@ const VARS = {
   } satisfies Var<string[]>,
   LAYERSYNC_METRICS_PUBLIC: withDefault(bool, 'false'),
   LAYERSYNC_INGEST_THREAD: withDefault(bool, 'true'),
+  LAYERSYNC_INGEST_THREAD_YOUNG_MB: withDefault(int(1, 256), '8'),
   LAYERSYNC_DEDUP_WINDOW_SECONDS: withDefault(int(7 * 86_400, 366 * 86_400), String(7 * 86_400)),
   LAYERSYNC_MERGE_WINDOW_SECONDS: withDefault(int(0, 300), '5'),
   LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: withDefault(int(0, 1_000_000), '2000'),
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vaultPreviousKeys: values.LAYERSYNC_VAULT_PREVIOUS_KEYS as string[] | undefined,
     metricsPublic: values.LAYERSYNC_METRICS_PUBLIC as boolean,
     ingestThread: values.LAYERSYNC_INGEST_THREAD as boolean,
+    ingestThreadYoungMb: values.LAYERSYNC_INGEST_THREAD_YOUNG_MB as number,
     dedupWindowSeconds: values.LAYERSYNC_DEDUP_WINDOW_SECONDS as number,
     mergeWindowSeconds: values.LAYERSYNC_MERGE_WINDOW_SECONDS as number,
     rateLimitEventsPerSecond: values.LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND as number,

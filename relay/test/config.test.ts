@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       baseUrls: {},
       metricsPublic: false,
       ingestThread: true,
+      ingestThreadYoungMb: 8,
       retentionDays: 90,
     });
   });

@@ -33,7 +33,7 @@ export interface IngestRouteOptions {
   /** How often expired order dedup keys and idle rate buckets are dropped (ms). */
   pruneIntervalMs?: number;
   /** Process and commit on a thread with its own connection to this store file (see thread.ts). */
-  thread?: { file: string; busyTimeoutMs?: number };
+  thread?: { file: string; busyTimeoutMs?: number; youngGenerationMb?: number };
 }
 
 function sendError(reply: FastifyReply, status: number, error: IngestErrorCode, message: string): FastifyReply {

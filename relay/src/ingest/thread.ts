@@ -50,10 +50,12 @@ export interface IngestThreadOptions {
   eventMaps: EventMapTable;
   /** How often idle rate buckets are dropped on the thread (ms). */
   sweepIntervalMs?: number;
+  /** The thread's young generation (MB, default 8): RSS against GC work. */
+  youngGenerationMb?: number;
 }
 
 /** What the thread starts from (workerData). */
-export type IngestThreadData = Required<Omit<IngestThreadOptions, 'busyTimeoutMs'>> & { busyTimeoutMs?: number };
+export type IngestThreadData = Required<Omit<IngestThreadOptions, 'busyTimeoutMs' | 'youngGenerationMb'>> & { busyTimeoutMs?: number };
 
 export function toWireError(err: unknown): WireError {
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
@@ -81,11 +83,11 @@ interface Pending {
  * The thread's script. Under vitest the sources are TypeScript: the thread then starts from a
  * small bootstrap that registers tsx's loader before importing the script.
  */
-function startWorker(workerData: IngestThreadData): Worker {
+function startWorker(workerData: IngestThreadData, youngGenerationMb: number): Worker {
   // A second V8 heap adds ~25 MB to the relay's RSS with default limits; a small young
   // generation keeps most of that back (bench/delivery.sh measures the RSS, bench/ingest.sh the
-  // throughput; LAYERSYNC_INGEST_THREAD_YOUNG_MB overrides it).
-  const resourceLimits = { maxYoungGenerationSizeMb: Number(process.env.LAYERSYNC_INGEST_THREAD_YOUNG_MB ?? 8) };
+  // throughput; LAYERSYNC_INGEST_THREAD_YOUNG_MB sets it).
+  const resourceLimits = { maxYoungGenerationSizeMb: youngGenerationMb };
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./thread-worker.js', import.meta.url), { workerData, resourceLimits });
   // The package's ESM entry (require.resolve gives the CommonJS one next to it).
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
@@ -105,6 +107,7 @@ export class IngestThread {
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private readonly data: IngestThreadData;
+  private readonly youngGenerationMb: number;
 
   constructor(
     opts: IngestThreadOptions,
@@ -118,6 +121,7 @@ export class IngestThread {
       eventMaps: opts.eventMaps,
       sweepIntervalMs: opts.sweepIntervalMs ?? 60_000,
     };
+    this.youngGenerationMb = opts.youngGenerationMb ?? 8;
     this.worker = this.spawn();
   }
 
@@ -146,7 +150,7 @@ export class IngestThread {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(this.data);
+    const worker = startWorker(this.data, this.youngGenerationMb);
     worker.on('message', (reply: ThreadReply) => this.settle(reply));
     worker.on('error', (err) => this.lost(worker, err));
     worker.on('exit', (code) => {
