@@ -54,7 +54,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
   let handle: (req: VerifiedIngest) => Promise<IngestAnswer>;
   if (opts.thread) {
     const thread = new IngestThread(
-      { ...opts.thread, settings, eventMaps, sweepIntervalMs: pruneIntervalMs },
+      { ...opts.thread, settings, eventMaps, sweepIntervalMs: pruneIntervalMs, bodyLimitBytes: opts.bodyLimitBytes },
       (err) => app.log.error({ err }, 'the ingest thread failed; a new one takes over'),
     );
     app.addHook('onClose', async () => thread.close());

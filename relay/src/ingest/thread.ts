@@ -18,7 +18,7 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { STORE_UNAVAILABLE, type EventMapTable, type IngestAnswer, type IngestSettings, type VerifiedIngest } from './process.js';
 
 /** An error as it crosses the thread boundary: enough to map it (SQLite code) and report it. */
@@ -52,10 +52,12 @@ export interface IngestThreadOptions {
   sweepIntervalMs?: number;
   /** The thread's young generation (MB, default 8): RSS against GC work. */
   youngGenerationMb?: number;
+  /** The largest body a request may have (bytes): sizes the thread's old generation. */
+  bodyLimitBytes?: number;
 }
 
 /** What the thread starts from (workerData). */
-export type IngestThreadData = Required<Omit<IngestThreadOptions, 'busyTimeoutMs' | 'youngGenerationMb'>> & { busyTimeoutMs?: number };
+export type IngestThreadData = Required<Omit<IngestThreadOptions, 'busyTimeoutMs' | 'youngGenerationMb' | 'bodyLimitBytes'>> & { busyTimeoutMs?: number };
 
 export function toWireError(err: unknown): WireError {
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
@@ -74,6 +76,21 @@ export function unavailableAnswer(failure: WireError): IngestAnswer {
 /** Requests per message at most (measured in bench/ingest.sh: 4–16 all did well). */
 const POST_EVERY = 8;
 
+/**
+ * The thread's heap. Left to V8, a second heap grows well past what the thread keeps alive and
+ * added ~30 MB to the relay's RSS under load (bench/delivery.sh: 191–196 MB at 5,000 events/s
+ * against 170–174 MB with these limits, for the same throughput in bench/ingest.sh):
+ * - a small young generation (LAYERSYNC_INGEST_THREAD_YOUNG_MB, default 8 MB);
+ * - an old generation sized from what one message can hold: POST_EVERY bodies of at most the
+ *   body limit, and their parsed events — 64 MB plus 16 MB per MB of body limit (80 MB by
+ *   default), so a full message of the largest bodies fits. Should the thread still run out, it
+ *   is replaced and what it held is answered 503 (nothing acknowledged is lost).
+ */
+export function threadHeapLimits(opts: Pick<IngestThreadOptions, 'youngGenerationMb' | 'bodyLimitBytes'>): ResourceLimits {
+  const bodyMb = Math.ceil((opts.bodyLimitBytes ?? 1024 * 1024) / (1024 * 1024));
+  return { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? 8, maxOldGenerationSizeMb: 64 + 2 * POST_EVERY * bodyMb };
+}
+
 interface Pending {
   request: VerifiedIngest;
   resolve: (a: IngestAnswer) => void;
@@ -83,11 +100,8 @@ interface Pending {
  * The thread's script. Under vitest the sources are TypeScript: the thread then starts from a
  * small bootstrap that registers tsx's loader before importing the script.
  */
-function startWorker(workerData: IngestThreadData, youngGenerationMb: number): Worker {
-  // A second V8 heap adds ~25 MB to the relay's RSS with default limits; a small young
-  // generation keeps most of that back (bench/delivery.sh measures the RSS, bench/ingest.sh the
-  // throughput; LAYERSYNC_INGEST_THREAD_YOUNG_MB sets it).
-  const resourceLimits = { maxYoungGenerationSizeMb: youngGenerationMb };
+function startWorker(workerData: IngestThreadData, limits: ResourceLimits): Worker {
+  const resourceLimits = limits;
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./thread-worker.js', import.meta.url), { workerData, resourceLimits });
   // The package's ESM entry (require.resolve gives the CommonJS one next to it).
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
@@ -107,7 +121,7 @@ export class IngestThread {
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private readonly data: IngestThreadData;
-  private readonly youngGenerationMb: number;
+  private readonly limits: ResourceLimits;
 
   constructor(
     opts: IngestThreadOptions,
@@ -121,7 +135,7 @@ export class IngestThread {
       eventMaps: opts.eventMaps,
       sweepIntervalMs: opts.sweepIntervalMs ?? 60_000,
     };
-    this.youngGenerationMb = opts.youngGenerationMb ?? 8;
+    this.limits = threadHeapLimits(opts);
     this.worker = this.spawn();
   }
 
@@ -150,7 +164,7 @@ export class IngestThread {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(this.data, this.youngGenerationMb);
+    const worker = startWorker(this.data, this.limits);
     worker.on('message', (reply: ThreadReply) => this.settle(reply));
     worker.on('error', (err) => this.lost(worker, err));
     worker.on('exit', (code) => {

@@ -87,6 +87,19 @@ describe('ingest thread', () => {
     expect(stored!.deliveries).toMatchObject([{ destination: 'meta', status: 'pending', platformEventName: 'Lead' }]);
   });
 
+  it('a message full of the largest bodies fits in the thread\'s heap limits', async () => {
+    // 8 requests (one message) of 500 events and ~1 MB each: the most the default limits allow.
+    const url = `https://shop.example.com/p/${'x'.repeat(1500)}`;
+    const bodies = Array.from({ length: 8 }, () => Array.from({ length: 500 }, () => makeEvent({ context: { url, user_agent: 'u'.repeat(330) } })));
+    expect(JSON.stringify({ events: bodies[0] }).length).toBeGreaterThan(950_000);
+    expect(JSON.stringify({ events: bodies[0] }).length).toBeLessThan(1024 * 1024);
+    const th = start();
+    const answers = await Promise.all(bodies.map((events, i) => th.process(request(`request-big-${i}`, 's1', events))));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+    expect(errors).toEqual([]);
+    expect(countEvents()).toBe(4000);
+  });
+
   it('close() commits what is in flight before it returns', async () => {
     const th = start();
     const pending = Array.from({ length: 20 }, (_, i) => th.process(request(`request-close-${i}`)));
