@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, STATE_FILE, harnessEnv, waitFor, type Stack } from './support/stack';
+import { ROOT, harnessEnv, stateFile, waitFor, type Stack } from './support/stack';
 
 /** Resolves once `url` answers 2xx (servers started here take a moment to listen). */
 const waitForUrl = (url: string, what: string, timeoutMs = 30_000): Promise<true> =>
@@ -36,7 +36,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true });
   const relayPort = h.LAYERSYNC_RELAY_PORT!;
   const metaPort = h.LAYERSYNC_FAKE_META_PORT!;
-  const relayDb = path.join(ROOT, '.harness/test/relay-e2e.sqlite');
+  const relayDb = path.join(h.LAYERSYNC_PROFILE_DIR!, 'relay-e2e.sqlite');
   for (const suffix of ['', '-wal', '-shm']) rmSync(relayDb + suffix, { force: true });
 
   const siteId = 'e2e-site';
@@ -96,7 +96,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     metaToken,
     adminToken,
   };
-  writeFileSync(STATE_FILE, JSON.stringify(stack, null, 2));
+  writeFileSync(stateFile(), JSON.stringify(stack, null, 2));
 
   return async () => {
     for (const pid of pids) killGroup(pid);

@@ -141,6 +141,7 @@ case "$cmd" in
   env)
     cat <<ENV
 export LAYERSYNC_PROFILE='$PROFILE'
+export LAYERSYNC_PROFILE_DIR='$PROFILE_DIR'
 export LAYERSYNC_WP_DIR='$WP_DIR'
 export LAYERSYNC_WP_URL='$WP_URL'
 export LAYERSYNC_WP_ADMIN_PASSWORD='$(cat "$PROFILE_DIR/admin-password" 2>/dev/null)'

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const STATE_FILE = path.join(ROOT, '.harness/test/e2e-stack.json');
 
 export interface Stack {
   wpUrl: string;
@@ -25,8 +24,21 @@ export interface Stack {
   adminToken: string;
 }
 
+/** Where global-setup.ts writes the stack: the test profile's directory (LAYERSYNC_HARNESS_DIR moves it). */
+export function stateFile(): string {
+  return path.join(profileDir(), 'e2e-stack.json');
+}
+
+let profile: string | undefined;
+
+/** The harness's test profile directory (scripts/harness.sh env test), asked once per process. */
+export function profileDir(): string {
+  profile ??= harnessEnv().LAYERSYNC_PROFILE_DIR!;
+  return profile;
+}
+
 export function readStack(): Stack {
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as Stack;
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as Stack;
 }
 
 /** Reads `scripts/harness.sh env test` into an object. */
