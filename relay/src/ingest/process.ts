@@ -9,8 +9,7 @@
  * - on the main thread, around `store.ingest` (an injected store, or LAYERSYNC_INGEST_THREAD=0).
  */
 import { canonicalEventSchema, ingestEnvelopeSchema, type CanonicalEvent } from '../contract/event.js';
-import type { Destination } from '../destinations/types.js';
-import { planDeliveries } from '../pipeline/event-map.js';
+import { planDeliveries, type EventMapSource } from '../pipeline/event-map.js';
 import type { DestinationRecord, IngestBatch, IngestCommitResult } from '../store/types.js';
 import { describeIssues } from './issues.js';
 import { SiteRateLimiter } from './rate-limit.js';
@@ -70,7 +69,7 @@ export interface IngestAnswer {
   /** Delivery rows became due (the route wakes the delivery worker). */
   due?: boolean;
   /** The store failed: logged by the route (never sent: its message may name internals). */
-  failure?: { name: string; message: string; code?: string };
+  failure?: WireError;
 }
 
 export interface IngestSettings {
@@ -82,10 +81,10 @@ export interface IngestSettings {
   rateLimit: { eventsPerSecond: number; burst: number };
 }
 
-/** What planning needs of each destination type: its label and default event map (plain data). */
-export type EventMapTable = Record<string, Pick<Destination<unknown>, 'label' | 'defaultEventMap'>>;
+/** What planning needs of each destination type, by slug: a copy of the registry's event maps. */
+export type EventMapTable = Record<string, EventMapSource>;
 
-export function eventMapTable(registry: Readonly<Record<string, Pick<Destination<unknown>, 'label' | 'defaultEventMap'> | undefined>>): EventMapTable {
+export function eventMapTable(registry: Readonly<Record<string, EventMapSource | undefined>>): EventMapTable {
   const table: EventMapTable = {};
   for (const [slug, d] of Object.entries(registry)) if (d) table[slug] = { label: d.label, defaultEventMap: { ...d.defaultEventMap } };
   return table;
@@ -101,14 +100,40 @@ export interface PreparedIngest {
 
 const DUPLICATE_REASON = 'an event with this event_id was already received for this site; it was not stored again';
 
-export const STORE_UNAVAILABLE: IngestErrorBody = {
-  error: 'store_unavailable',
-  message: 'the relay cannot store events right now; retry later with a fresh request id and signature',
-};
-export const INTERNAL_ERROR: IngestErrorBody = {
-  error: 'internal_error',
-  message: 'the relay failed to process the request; retry it later',
-};
+/** An error as it crosses the thread boundary and reaches the log: enough to map and report it. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export function toWireError(err: unknown): WireError {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
+/** 503: nothing was committed (the store cannot answer, or the ingest thread was lost); retry later. */
+export function unavailableAnswer(failure?: WireError): IngestAnswer {
+  return {
+    status: 503,
+    body: { error: 'store_unavailable', message: 'the relay cannot store events right now; retry later with a fresh request id and signature' },
+    retryAfterSeconds: 5,
+    ...(failure ? { failure } : {}),
+  };
+}
+
+/** 500: processing or the commit failed for another reason. */
+export function internalErrorAnswer(failure?: WireError): IngestAnswer {
+  return {
+    status: 500,
+    body: { error: 'internal_error', message: 'the relay failed to process the request; retry it later' },
+    ...(failure ? { failure } : {}),
+  };
+}
 
 export function errorAnswer(status: number, error: IngestErrorCode, message: string, retryAfterSeconds?: number): IngestAnswer {
   return { status, body: { error, message }, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };

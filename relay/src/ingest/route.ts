@@ -10,12 +10,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { StoreUnavailableError } from '../store/types.js';
 import {
-  errorAnswer,
   eventMapTable,
-  INTERNAL_ERROR,
   IngestProcessor,
-  STORE_UNAVAILABLE,
-  type IngestAnswer, type IngestErrorCode, type VerifiedIngest } from './process.js';
+  internalErrorAnswer,
+  unavailableAnswer,
+  type IngestAnswer,
+  type IngestErrorCode,
+  type VerifiedIngest,
+} from './process.js';
 import { readSignedHeaders, signatureMatches } from './signature.js';
 import { IngestThread } from './thread.js';
 
@@ -104,13 +106,13 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     }
     if (err instanceof StoreUnavailableError) {
       req.log.error({ err }, 'store unavailable during ingest');
-      return send(reply, errorAnswer(503, 'store_unavailable', STORE_UNAVAILABLE.message, 5));
+      return send(reply, unavailableAnswer());
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, err.statusCode, 'invalid_body', err.message);
     }
     req.log.error({ err }, 'ingest failed');
-    return send(reply, { status: 500, body: INTERNAL_ERROR });
+    return send(reply, internalErrorAnswer());
   });
 
   app.post('/v1/events', { bodyLimit: opts.bodyLimitBytes }, async (req, reply) => {

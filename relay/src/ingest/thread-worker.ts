@@ -11,8 +11,8 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { requestWeight } from '../store/group-commit.js';
 import { mapStoreError, SqliteStore } from '../store/sqlite.js';
 import { StoreUnavailableError } from '../store/types.js';
-import { INTERNAL_ERROR, IngestProcessor, type IngestAnswer, type PreparedIngest } from './process.js';
-import { toWireError, unavailableAnswer, type IngestThreadData, type ThreadReply, type ThreadRequest } from './thread.js';
+import { IngestProcessor, internalErrorAnswer, toWireError, unavailableAnswer, type IngestAnswer, type PreparedIngest } from './process.js';
+import type { IngestThreadData, ThreadReply, ThreadRequest } from './thread.js';
 
 const data = workerData as IngestThreadData;
 // Cached destinations are checked once per commit (checkOtherWrites below), not by the clock: a
@@ -25,7 +25,7 @@ const destinations = (siteId: string) => store.enabledDestinations(siteId);
 /** A failed commit: 503 when the store cannot answer (retry later), else 500; the route logs it. */
 function storeErrorAnswer(err: unknown): IngestAnswer {
   const failure = toWireError(err);
-  return mapStoreError(err) instanceof StoreUnavailableError ? unavailableAnswer(failure) : { status: 500, body: INTERNAL_ERROR, failure };
+  return mapStoreError(err) instanceof StoreUnavailableError ? unavailableAnswer(failure) : internalErrorAnswer(failure);
 }
 
 setInterval(() => processor.sweep(Date.now()), data.sweepIntervalMs).unref();
@@ -45,7 +45,7 @@ function prepare(m: ThreadRequest): { work: Work; weight: number } {
       weight += requestWeight(p.batch);
       return p;
     } catch (err) {
-      return { status: 500, body: INTERNAL_ERROR, failure: toWireError(err) };
+      return internalErrorAnswer(toWireError(err));
     }
   });
   return { work: { id: m.id, slots }, weight };

@@ -19,14 +19,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { STORE_UNAVAILABLE, type EventMapTable, type IngestAnswer, type IngestSettings, type VerifiedIngest } from './process.js';
-
-/** An error as it crosses the thread boundary: enough to map it (SQLite code) and report it. */
-export interface WireError {
-  name: string;
-  message: string;
-  code?: string;
-}
+import { unavailableAnswer, type EventMapTable, type IngestAnswer, type IngestSettings, type VerifiedIngest } from './process.js';
 
 /** What the main thread posts: the verified requests of one event-loop turn. */
 export interface ThreadRequest {
@@ -58,20 +51,6 @@ export interface IngestThreadOptions {
 
 /** What the thread starts from (workerData). */
 export type IngestThreadData = Required<Omit<IngestThreadOptions, 'busyTimeoutMs' | 'youngGenerationMb' | 'bodyLimitBytes'>> & { busyTimeoutMs?: number };
-
-export function toWireError(err: unknown): WireError {
-  const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
-  return {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(err),
-    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-  };
-}
-
-/** The 503 for a request whose commit did not happen (thread lost, store closing). */
-export function unavailableAnswer(failure: WireError): IngestAnswer {
-  return { status: 503, body: STORE_UNAVAILABLE, retryAfterSeconds: 5, failure };
-}
 
 /** Requests per message at most (measured in bench/ingest.sh: 4–16 all did well). */
 const POST_EVERY = 8;

@@ -30,11 +30,14 @@ export const eventMapOverridesSchema = z
 /** Canonical event name → platform event name, or null for "do not forward". */
 export type EventMapOverrides = Record<string, string | null>;
 
+/** What planning and name resolution need of a destination type (plain data, so a thread can have it too). */
+export type EventMapSource = Pick<Destination<unknown>, 'label' | 'defaultEventMap'>;
+
 export type EventNameResolution = { ok: true; name: string; overridden: boolean } | { ok: false; reason: string };
 
 export function resolveEventName(
   eventName: string,
-  impl: Pick<Destination<unknown>, 'label' | 'defaultEventMap'>,
+  impl: EventMapSource,
   overrides: EventMapOverrides | null | undefined,
 ): EventNameResolution {
   if (overrides && Object.prototype.hasOwnProperty.call(overrides, eventName)) {
@@ -63,7 +66,7 @@ export function resolveEventName(
 export function planDeliveries(
   event: Pick<CanonicalEvent, 'event_name'>,
   siteDestinations: readonly DestinationRecord[],
-  registry: Readonly<Record<string, Pick<Destination<unknown>, 'label' | 'defaultEventMap'> | undefined>>,
+  registry: Readonly<Record<string, EventMapSource | undefined>>,
 ): DeliveryPlan[] {
   const plans: DeliveryPlan[] = [];
   for (const d of siteDestinations) {
