@@ -6,16 +6,15 @@
  */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { destinations } from '../../src/destinations/registry.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { uuidv7 } from '../../src/util/uuidv7.js';
-import { openDb, postEvents, SECRET, SITE, tempDir, waitFor } from '../fault/support.js';
+import { inProcessCli, inProcessConfig, openDb, postEvents, SECRET, SITE, tempDir, waitFor } from '../fault/support.js';
 import { startFakeGa4, type FakeGa4 } from '../fakes/ga4-server.js';
 import { FAKE_GOOGLE_ADS, startFakeGoogleAds, type FakeGoogleAds } from '../fakes/google-ads-server.js';
 import { FAKE_META_PIXEL_ID, FAKE_META_TOKEN, startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
 import { FAKE_TIKTOK_PIXEL, FAKE_TIKTOK_TOKEN, startFakeTiktok, type FakeTiktok } from '../fakes/tiktok-server.js';
-import { cli, outcomes as ledgerOutcomes } from './support.js';
+import { outcomes as ledgerOutcomes } from './support.js';
 
 const GA4_ID = 'G-FAKE12345';
 const GA4_SECRET = 'ga4-api-secret-0123456789';
@@ -73,10 +72,10 @@ describe('a purchase through the relay to Meta, GA4, Google Ads and TikTok', () 
       startFakeGoogleAds(),
       startFakeTiktok(),
     ]);
-    await cli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
-    await cli(dbPath, ['connect', 'meta', '--site', SITE, '--pixel', FAKE_META_PIXEL_ID, '--token', FAKE_META_TOKEN]);
-    await cli(dbPath, ['connect', 'ga4', '--site', SITE, '--measurement-id', GA4_ID, '--api-secret', GA4_SECRET]);
-    await cli(dbPath, [
+    await inProcessCli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
+    await inProcessCli(dbPath, ['connect', 'meta', '--site', SITE, '--pixel', FAKE_META_PIXEL_ID, '--token', FAKE_META_TOKEN]);
+    await inProcessCli(dbPath, ['connect', 'ga4', '--site', SITE, '--measurement-id', GA4_ID, '--api-secret', GA4_SECRET]);
+    await inProcessCli(dbPath, [
       'connect', 'google-ads', '--site', SITE,
       '--customer-id', FAKE_GOOGLE_ADS.customerId,
       '--client-id', FAKE_GOOGLE_ADS.clientId,
@@ -84,22 +83,13 @@ describe('a purchase through the relay to Meta, GA4, Google Ads and TikTok', () 
       '--refresh-token', FAKE_GOOGLE_ADS.refreshToken,
       '--conversion-actions', JSON.stringify({ purchase: FAKE_GOOGLE_ADS.purchaseActionId }),
     ]);
-    await cli(dbPath, ['connect', 'tiktok', '--site', SITE, '--pixel-code', FAKE_TIKTOK_PIXEL, '--token', FAKE_TIKTOK_TOKEN]);
-    const config = {
-      ...loadConfig({
-        LAYERSYNC_DB: dbPath,
-        LAYERSYNC_LOG_LEVEL: 'silent',
-        LAYERSYNC_WORKER_INTERVAL_MS: '50',
-        LAYERSYNC_MERGE_WINDOW_SECONDS: '0',
-        LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-        LAYERSYNC_SHUTDOWN_TIMEOUT_MS: '1000',
-        LAYERSYNC_META_BASE_URL: meta.url,
-        LAYERSYNC_GA4_BASE_URL: ga4.url,
-        LAYERSYNC_GOOGLE_ADS_BASE_URL: ads.url,
-        LAYERSYNC_TIKTOK_BASE_URL: tiktok.url,
-      }),
-      port: 0,
-    };
+    await inProcessCli(dbPath, ['connect', 'tiktok', '--site', SITE, '--pixel-code', FAKE_TIKTOK_PIXEL, '--token', FAKE_TIKTOK_TOKEN]);
+    const config = inProcessConfig(dbPath, {
+      LAYERSYNC_META_BASE_URL: meta.url,
+      LAYERSYNC_GA4_BASE_URL: ga4.url,
+      LAYERSYNC_GOOGLE_ADS_BASE_URL: ads.url,
+      LAYERSYNC_TIKTOK_BASE_URL: tiktok.url,
+    });
     server = await startServer(config, { registry: destinations });
   });
 
@@ -129,7 +119,7 @@ describe('a purchase through the relay to Meta, GA4, Google Ads and TikTok', () 
     );
 
     // The merchant's TikTok token is revoked: TikTok parks, the other three keep flowing.
-    await cli(dbPath, ['connect', 'tiktok', '--site', SITE, '--pixel-code', FAKE_TIKTOK_PIXEL, '--token', 'revoked-token-0123456789abcdef']);
+    await inProcessCli(dbPath, ['connect', 'tiktok', '--site', SITE, '--pixel-code', FAKE_TIKTOK_PIXEL, '--token', 'revoked-token-0123456789abcdef']);
     const second = purchase('1002');
     expect((await postEvents(server!.url, [second])).status).toBe(202);
     await waitFor(

@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { destinations } from '../../src/destinations/registry.js';
 import { webhookId } from '../../src/destinations/webhook/api.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -23,8 +22,8 @@ import { FAKE_REDDIT_PIXEL_ID, FAKE_REDDIT_TOKEN, startFakeReddit, type FakeRedd
 import { FAKE_SNAP_PIXEL_ID, FAKE_SNAP_TOKEN, startFakeSnapchat, type FakeSnapchat } from '../fakes/snapchat-server.js';
 import { FAKE_WEBHOOK_SECRET, startFakeWebhookReceiver, type FakeWebhookReceiver } from '../fakes/webhook-server.js';
 import { FAKE_X_CREDENTIALS, FAKE_X_EVENT_IDS, FAKE_X_PIXEL_ID, startFakeX, type FakeX } from '../fakes/x-server.js';
-import { openDb, SECRET, SITE, sleep, tempDir, waitFor } from '../fault/support.js';
-import { cli, ledger, outcomes } from './support.js';
+import { inProcessCli, inProcessConfig, openDb, SECRET, SITE, sleep, tempDir, waitFor } from '../fault/support.js';
+import { ledger, outcomes } from './support.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -147,16 +146,16 @@ describe('a purchase through the relay to Pinterest, Snapchat, LinkedIn, Reddit,
       startFakeKlaviyo(),
       startFakeWebhookReceiver(),
     ]);
-    await cli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
-    await cli(dbPath, ['connect', 'pinterest', '--site', SITE, '--ad-account-id', FAKE_PINTEREST_AD_ACCOUNT, '--access-token', FAKE_PINTEREST_TOKEN]);
-    await cli(dbPath, ['connect', 'snapchat', '--site', SITE, '--pixel-id', FAKE_SNAP_PIXEL_ID, '--access-token', FAKE_SNAP_TOKEN]);
-    await cli(dbPath, [
+    await inProcessCli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
+    await inProcessCli(dbPath, ['connect', 'pinterest', '--site', SITE, '--ad-account-id', FAKE_PINTEREST_AD_ACCOUNT, '--access-token', FAKE_PINTEREST_TOKEN]);
+    await inProcessCli(dbPath, ['connect', 'snapchat', '--site', SITE, '--pixel-id', FAKE_SNAP_PIXEL_ID, '--access-token', FAKE_SNAP_TOKEN]);
+    await inProcessCli(dbPath, [
       'connect', 'linkedin', '--site', SITE,
       '--access-token', FAKE_LINKEDIN_TOKEN,
       '--conversion-rules', JSON.stringify({ purchase: `urn:lla:llaPartnerConversion:${LINKEDIN_RULE}` }),
     ]);
-    await cli(dbPath, ['connect', 'reddit', '--site', SITE, '--pixel-id', FAKE_REDDIT_PIXEL_ID, '--access-token', FAKE_REDDIT_TOKEN]);
-    await cli(dbPath, [
+    await inProcessCli(dbPath, ['connect', 'reddit', '--site', SITE, '--pixel-id', FAKE_REDDIT_PIXEL_ID, '--access-token', FAKE_REDDIT_TOKEN]);
+    await inProcessCli(dbPath, [
       'connect', 'x', '--site', SITE,
       '--consumer-key', FAKE_X_CREDENTIALS.consumer_key,
       '--consumer-secret', FAKE_X_CREDENTIALS.consumer_secret,
@@ -165,26 +164,17 @@ describe('a purchase through the relay to Pinterest, Snapchat, LinkedIn, Reddit,
       '--pixel-id', FAKE_X_PIXEL_ID,
       '--event-ids', JSON.stringify({ purchase: X_EVENT_ID }),
     ]);
-    await cli(dbPath, ['connect', 'klaviyo', '--site', SITE, '--private-api-key', FAKE_KLAVIYO_KEY]);
-    await cli(dbPath, ['connect', 'webhook', '--site', SITE, '--url', webhook.endpoint, '--secret', FAKE_WEBHOOK_SECRET]);
-    const config = {
-      ...loadConfig({
-        LAYERSYNC_DB: dbPath,
-        LAYERSYNC_LOG_LEVEL: 'silent',
-        LAYERSYNC_WORKER_INTERVAL_MS: '50',
-        LAYERSYNC_MERGE_WINDOW_SECONDS: '0',
-        LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-        LAYERSYNC_SHUTDOWN_TIMEOUT_MS: '1000',
-        LAYERSYNC_PINTEREST_BASE_URL: pinterest.url,
-        LAYERSYNC_SNAPCHAT_BASE_URL: snapchat.url,
-        LAYERSYNC_LINKEDIN_BASE_URL: linkedin.url,
-        LAYERSYNC_REDDIT_BASE_URL: reddit.url,
-        LAYERSYNC_X_BASE_URL: x.url,
-        LAYERSYNC_KLAVIYO_BASE_URL: klaviyo.url,
-        // The webhook connection's own URL already points at its fake.
-      }),
-      port: 0,
-    };
+    await inProcessCli(dbPath, ['connect', 'klaviyo', '--site', SITE, '--private-api-key', FAKE_KLAVIYO_KEY]);
+    await inProcessCli(dbPath, ['connect', 'webhook', '--site', SITE, '--url', webhook.endpoint, '--secret', FAKE_WEBHOOK_SECRET]);
+    const config = inProcessConfig(dbPath, {
+      LAYERSYNC_PINTEREST_BASE_URL: pinterest.url,
+      LAYERSYNC_SNAPCHAT_BASE_URL: snapchat.url,
+      LAYERSYNC_LINKEDIN_BASE_URL: linkedin.url,
+      LAYERSYNC_REDDIT_BASE_URL: reddit.url,
+      LAYERSYNC_X_BASE_URL: x.url,
+      LAYERSYNC_KLAVIYO_BASE_URL: klaviyo.url,
+      // The webhook connection's own URL already points at its fake.
+    });
     server = await startServer(config, { registry: destinations });
 
     const res = await ingest(server.url, [first]);

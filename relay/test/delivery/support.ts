@@ -1,17 +1,9 @@
 /**
- * Shared by the end-to-end delivery suites (four-platforms, seven-platforms): the CLI run in
- * process against the suite's SQLite file, and the delivery ledger read straight from that file.
+ * Shared by the end-to-end delivery suites (four-platforms, seven-platforms): the delivery ledger
+ * read straight from the suite's SQLite file (the in-process CLI and relay configuration are in
+ * ../fault/support.ts, shared with the fault suites).
  */
-import { runCli } from '../../src/cli/program.js';
-import { destinations } from '../../src/destinations/registry.js';
 import { openDb } from '../fault/support.js';
-
-/** Runs `layersync-relay <args>` in process against `dbPath`; throws with the CLI's error output on a non-zero exit. */
-export async function cli(dbPath: string, args: string[]): Promise<void> {
-  const err: string[] = [];
-  const code = await runCli(args, { env: { LAYERSYNC_DB: dbPath }, out: () => undefined, err: (s) => err.push(s), registry: destinations });
-  if (code !== 0) throw new Error(`layersync-relay ${args.join(' ')} failed: ${err.join('')}`);
-}
 
 /** One delivery row of the ledger, with the slug of its destination. */
 export interface LedgerRow {

@@ -10,49 +10,32 @@
  */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
-import { loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import { createMetaDestination } from '../../src/destinations/meta/index.js';
-import { destinations } from '../../src/destinations/registry.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { FAKE_META_PIXEL_ID, FAKE_META_TOKEN, startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
-import { deliveryRows, leadEvent, postEvents, receiptCounts, SECRET, SITE, tempDir, waitFor } from './support.js';
+import { deliveryRows, inProcessCli, inProcessConfig, leadEvent, postEvents, receiptCounts, SECRET, SITE, tempDir, waitFor } from './support.js';
 
 const META_TIMEOUT_MS = 400;
 const RETRY_AFTER_S = 1;
-
-async function cli(dbPath: string, args: string[]): Promise<void> {
-  const err: string[] = [];
-  const code = await runCli(args, { env: { LAYERSYNC_DB: dbPath }, out: () => undefined, err: (s) => err.push(s), registry: destinations });
-  if (code !== 0) throw new Error(`layersync-relay ${args.join(' ')} failed: ${err.join('')}`);
-}
 
 describe('platform failures: 500, 429 with Retry-After, timeouts, recovery', () => {
   let t: ReturnType<typeof tempDir>;
   let dbPath: string;
   let fake: FakeMeta;
   let server: RunningServer | undefined;
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   const registry = { meta: createMetaDestination({ timeoutMs: META_TIMEOUT_MS }) };
 
   beforeEach(async () => {
     t = tempDir();
     dbPath = path.join(t.dir, 'relay.sqlite');
     fake = await startFakeMeta({ retryAfterSeconds: RETRY_AFTER_S, pixels: [FAKE_META_PIXEL_ID] });
-    await cli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
-    await cli(dbPath, ['connect', 'meta', '--site', SITE, '--pixel', FAKE_META_PIXEL_ID, '--token', FAKE_META_TOKEN]);
-    config = {
-      ...loadConfig({
-        LAYERSYNC_DB: dbPath,
-        LAYERSYNC_LOG_LEVEL: 'silent',
-        LAYERSYNC_WORKER_INTERVAL_MS: '50',
-        LAYERSYNC_MERGE_WINDOW_SECONDS: '0',
-        LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-        LAYERSYNC_SHUTDOWN_TIMEOUT_MS: '1000',
-        LAYERSYNC_META_BASE_URL: fake.url,
-      }),
-      port: 0,
-    };
+    await inProcessCli(dbPath, ['sites', 'add', '--id', SITE, '--secret', SECRET]);
+    await inProcessCli(dbPath, ['connect', 'meta', '--site', SITE, '--pixel', FAKE_META_PIXEL_ID, '--token', FAKE_META_TOKEN]);
+    config = inProcessConfig(dbPath, {
+      LAYERSYNC_META_BASE_URL: fake.url,
+    });
   });
 
   afterEach(async () => {

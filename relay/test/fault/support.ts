@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { runCli } from '../../src/cli/program.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { destinations } from '../../src/destinations/registry.js';
 import { signRequest } from '../../src/sign.js';
 import { uuidv7 } from '../../src/util/uuidv7.js';
 import { FAKE_META_PIXEL_ID, FAKE_META_TOKEN } from '../fakes/meta-server.js';
@@ -21,6 +24,33 @@ export const CLI = path.join(RELAY_DIR, 'dist', 'src', 'cli.js');
 export const SITE = 'fault-site';
 export const SECRET = 'f'.repeat(64);
 const EMAIL_HASH = '973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b';
+
+/** Runs `layersync-relay <args>` in process against `dbPath` (cli() runs the built one); throws with the CLI's error output on a non-zero exit. */
+export async function inProcessCli(dbPath: string, args: string[]): Promise<void> {
+  const err: string[] = [];
+  const code = await runCli(args, { env: { LAYERSYNC_DB: dbPath }, out: () => undefined, err: (s) => err.push(s), registry: destinations });
+  if (code !== 0) throw new Error(`layersync-relay ${args.join(' ')} failed: ${err.join('')}`);
+}
+
+/**
+ * The configuration of a relay started in process on `dbPath` (startServer) by the suites that
+ * drive fake platforms: quiet, a 50 ms worker, no merge hold, no rate limit, a short shutdown,
+ * any free port; `env` adds the fakes' base URLs.
+ */
+export function inProcessConfig(dbPath: string, env: Record<string, string> = {}): Config {
+  return {
+    ...loadConfig({
+      LAYERSYNC_DB: dbPath,
+      LAYERSYNC_LOG_LEVEL: 'silent',
+      LAYERSYNC_WORKER_INTERVAL_MS: '50',
+      LAYERSYNC_MERGE_WINDOW_SECONDS: '0',
+      LAYERSYNC_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+      LAYERSYNC_SHUTDOWN_TIMEOUT_MS: '1000',
+      ...env,
+    }),
+    port: 0,
+  };
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;
