@@ -10,6 +10,7 @@ declare( strict_types = 1 );
 namespace LayerSync\Internal\Commerce;
 
 use LayerSync\Internal\Event\EventSwitches;
+use LayerSync\Internal\Rest\FieldError;
 use LayerSync\Internal\Settings;
 use WP_Error;
 
@@ -165,13 +166,13 @@ final class CommerceSettings {
 	 */
 	public function validate_purchase_timing( $timing ) {
 		if ( ! is_array( $timing ) || ( array() !== $timing && array_is_list( $timing ) ) ) {
-			return self::error( 'purchase_timing', __( 'purchase_timing must be an object such as {"bacs": "paid", "cod": "placed"}.', 'layersync' ) );
+			return FieldError::invalid( 'purchase_timing', __( 'purchase_timing must be an object such as {"bacs": "paid", "cod": "placed"}.', 'layersync' ) );
 		}
 		$gateways = $this->offline_gateways();
 		$out      = $this->purchase_timing();
 		foreach ( $timing as $gateway => $value ) {
 			if ( ! in_array( (string) $gateway, $gateways, true ) ) {
-				return self::error(
+				return FieldError::invalid(
 					'purchase_timing',
 					sprintf(
 						/* translators: %s: comma-separated gateway ids */
@@ -181,7 +182,7 @@ final class CommerceSettings {
 				);
 			}
 			if ( ! in_array( $value, self::TIMINGS, true ) ) {
-				return self::error( 'purchase_timing', __( 'Each purchase_timing value must be "placed" (send when the order is placed) or "paid" (send when you mark it paid).', 'layersync' ) );
+				return FieldError::invalid( 'purchase_timing', __( 'Each purchase_timing value must be "placed" (send when the order is placed) or "paid" (send when you mark it paid).', 'layersync' ) );
 			}
 			$out[ (string) $gateway ] = (string) $value;
 		}
@@ -212,24 +213,6 @@ final class CommerceSettings {
 		return array(
 			'commerce_events' => $this->enabled_events(),
 			'purchase_timing' => $this->purchase_timing(),
-		);
-	}
-
-	/**
-	 * A 400 error naming the field.
-	 *
-	 * @param string $field   Field.
-	 * @param string $message Message.
-	 * @return WP_Error
-	 */
-	private static function error( string $field, string $message ): WP_Error {
-		return new WP_Error(
-			'layersync_invalid_' . $field,
-			$message,
-			array(
-				'status' => 400,
-				'field'  => $field,
-			)
 		);
 	}
 }

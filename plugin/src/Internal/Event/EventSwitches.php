@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal\Event;
 
+use LayerSync\Internal\Rest\FieldError;
 use WP_Error;
 
 /**
@@ -46,11 +47,11 @@ final class EventSwitches {
 	public static function validate( string $field, $events, array $all ) {
 		if ( ! is_array( $events ) || ! array_is_list( $events ) ) {
 			/* translators: %s: request field name such as commerce_events */
-			return self::error( $field, sprintf( __( '%s must be a list of event names.', 'layersync' ), $field ) );
+			return FieldError::invalid( $field, sprintf( __( '%s must be a list of event names.', 'layersync' ), $field ) );
 		}
 		foreach ( $events as $event ) {
 			if ( ! is_string( $event ) || ! in_array( $event, $all, true ) ) {
-				return self::error(
+				return FieldError::invalid(
 					$field,
 					sprintf(
 						/* translators: 1: request field name such as commerce_events, 2: comma-separated event names */
@@ -62,23 +63,5 @@ final class EventSwitches {
 			}
 		}
 		return array_values( array_intersect( $all, $events ) );
-	}
-
-	/**
-	 * A 400 error naming the field.
-	 *
-	 * @param string $field   Request field.
-	 * @param string $message Message.
-	 * @return WP_Error
-	 */
-	private static function error( string $field, string $message ): WP_Error {
-		return new WP_Error(
-			'layersync_invalid_' . $field,
-			$message,
-			array(
-				'status' => 400,
-				'field'  => $field,
-			)
-		);
 	}
 }
