@@ -7,7 +7,7 @@
  * the right index instead of `@x IS NULL OR …` scans) and cached by their text.
  */
 import type Database from 'better-sqlite3';
-import { DELIVERIES_OF_EVENTS_SQL, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
+import { DELIVERIES_OF_EVENTS_SQL, toDeliveryFields, toEventViews, type DeliveryViewRow, type EventRow } from './sqlite-rows.js';
 import type { DestinationSlug } from '../destinations/types.js';
 import {
   DELIVERY_STATUSES,
@@ -16,7 +16,6 @@ import {
   type DeliveryStats,
   type DeliveryStatsQuery,
   type DeliveryStatus,
-  type DestinationMode,
   type EventSearch,
   type EventView,
   type PrivacyDeleteCounts,
@@ -160,23 +159,12 @@ export class SqliteOperatorQueries {
       FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id JOIN events e ON e.id = d.event_pk
       ${f.sql} ORDER BY ${order} LIMIT @limit`;
     return this.all<DeliveryJoinRow>(sql, params).map((r) => ({
-      id: r.id,
+      ...toDeliveryFields(r),
       siteId: r.site_id,
       eventId: r.event_id,
       eventName: r.event_name,
       eventTime: r.event_time,
-      destinationId: r.destination_id,
-      destination: r.slug as DestinationSlug,
-      mode: r.mode as DestinationMode,
-      platformEventName: r.platform_event_name,
-      status: r.status as DeliveryStatus,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      lastStatus: r.last_status,
-      lastError: r.last_error,
-      latencyMs: r.latency_ms,
       createdAt: r.created_at,
-      updatedAt: r.updated_at,
     }));
   }
 

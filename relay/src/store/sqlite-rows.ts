@@ -41,26 +41,30 @@ export const DELIVERIES_OF_EVENTS_SQL = `SELECT d.id, d.event_pk, d.destination_
 FROM deliveries d JOIN destinations ds ON ds.id = d.destination_id
 WHERE d.event_pk IN (SELECT value FROM json_each(?)) ORDER BY d.id`;
 
+/** A delivery row's own fields as the views name them (event views add the payload, searches the event). */
+export function toDeliveryFields(d: Omit<DeliveryViewRow, 'event_pk' | 'payload'>): Omit<DeliveryView, 'payload'> {
+  return {
+    id: d.id,
+    destinationId: d.destination_id,
+    destination: d.slug as DestinationSlug,
+    mode: d.mode as DestinationMode,
+    platformEventName: d.platform_event_name,
+    status: d.status as DeliveryStatus,
+    attempts: d.attempts,
+    nextAttemptAt: d.next_attempt_at,
+    lastStatus: d.last_status,
+    lastError: d.last_error,
+    latencyMs: d.latency_ms,
+    updatedAt: d.updated_at,
+  };
+}
+
 /** Event rows with their deliveries (as read by DELIVERIES_OF_EVENTS_SQL), in the rows' order. */
 export function toEventViews(rows: EventRow[], deliveries: DeliveryViewRow[]): EventView[] {
   const byEvent = new Map<number, DeliveryView[]>();
   for (const d of deliveries) {
     const list = byEvent.get(d.event_pk) ?? [];
-    list.push({
-      id: d.id,
-      destinationId: d.destination_id,
-      destination: d.slug as DestinationSlug,
-      mode: d.mode as DestinationMode,
-      platformEventName: d.platform_event_name,
-      status: d.status as DeliveryStatus,
-      attempts: d.attempts,
-      nextAttemptAt: d.next_attempt_at,
-      lastStatus: d.last_status,
-      lastError: d.last_error,
-      payload: d.payload === null ? null : (JSON.parse(d.payload) as unknown),
-      latencyMs: d.latency_ms,
-      updatedAt: d.updated_at,
-    });
+    list.push({ ...toDeliveryFields(d), payload: d.payload === null ? null : (JSON.parse(d.payload) as unknown) });
     byEvent.set(d.event_pk, list);
   }
   return rows.map((r) => ({
