@@ -2,12 +2,12 @@
  * Deliveries: success rate and latency per platform over time (inline SVG charts), and the dead
  * letters with a Replay button, enabled only while the platform still accepts the event.
  */
-import { Button, Card, CardBody, CardHeader, SelectControl } from '@wordpress/components';
+import { Button, SelectControl } from '@wordpress/components';
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type DeliveryView, errorMessage, relay } from '../api';
 import { useRelayStore } from '../store';
-import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, TitledCard, useLoad } from '../ui/common';
 import { LineChart } from './Chart';
 
 /** Replays need 5 minutes to spare before the platform's limit (as the relay checks). */
@@ -66,24 +66,19 @@ export function DeliveriesScreen() {
             return settled === 0 ? null : (b.counts.delivered ?? 0) / settled;
           });
           return (
-            <Card key={s.destination_id} className="layersync-stat">
-              <CardHeader>
-                <h3 className="layersync-card-title">{types?.find((t) => t.slug === s.destination)?.label ?? s.destination}</h3>
-              </CardHeader>
-              <CardBody>
-                <p>
-                  {sprintf(
-                    /* translators: 1: success rate, 2: median latency, 3: p95 latency, 4: deliveries */
-                    __('Success %1$s · latency p50 %2$s ms, p95 %3$s ms · %4$d deliveries', 'layersync'),
-                    s.success_rate === null ? '—' : `${Math.round(s.success_rate * 100)}%`,
-                    s.latency_ms.p50 ?? '—',
-                    s.latency_ms.p95 ?? '—',
-                    s.total,
-                  )}
-                </p>
-                <LineChart values={rate} max={1} label={__('Success rate over time', 'layersync')} />
-              </CardBody>
-            </Card>
+            <TitledCard key={s.destination_id} className="layersync-stat" title={types?.find((t) => t.slug === s.destination)?.label ?? s.destination}>
+              <p>
+                {sprintf(
+                  /* translators: 1: success rate, 2: median latency, 3: p95 latency, 4: deliveries */
+                  __('Success %1$s · latency p50 %2$s ms, p95 %3$s ms · %4$d deliveries', 'layersync'),
+                  s.success_rate === null ? '—' : `${Math.round(s.success_rate * 100)}%`,
+                  s.latency_ms.p50 ?? '—',
+                  s.latency_ms.p95 ?? '—',
+                  s.total,
+                )}
+              </p>
+              <LineChart values={rate} max={1} label={__('Success rate over time', 'layersync')} />
+            </TitledCard>
           );
         })}
       </div>

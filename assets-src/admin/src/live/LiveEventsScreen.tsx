@@ -3,11 +3,11 @@
  * source (browser, server, or merged from both) and the status per platform; one event opens
  * its payload per platform (hashed identifiers only) and the platform's last answer.
  */
-import { Button, Card, CardBody, CardHeader, ToggleControl } from '@wordpress/components';
+import { Button, ToggleControl } from '@wordpress/components';
 import { useEffect, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type RelayEvent, relay } from '../api';
-import { LoadError, Loading, ScreenHeading, useLoad } from '../ui/common';
+import { LoadError, Loading, ScreenHeading, TitledCard, useLoad } from '../ui/common';
 
 const POLL_MS = 4000;
 
@@ -83,31 +83,26 @@ function EventDetail({ eventId }: { eventId: string }) {
   if (ev.error) return <LoadError message={ev.error} retry={ev.reload} />;
   if (!ev.data) return <Loading />;
   return (
-    <Card className="layersync-event-detail">
-      <CardHeader>
-        <h3 className="layersync-card-title">{sprintf(/* translators: 1: event name, 2: event id */ __('%1$s (%2$s)', 'layersync'), ev.data.event_name, ev.data.event_id)}</h3>
-      </CardHeader>
-      <CardBody>
-        {ev.data.decisions.map((d, i) => (
-          <p key={i}>{d.reason}</p>
-        ))}
-        {ev.data.deliveries.map((d) => (
-          <div key={d.id} className="layersync-event-detail__delivery">
-            <h4>{`${d.destination} — ${d.status}`}</h4>
-            <p>
-              {sprintf(
-                /* translators: 1: attempts, 2: HTTP status, 3: platform event name */
-                __('Attempts: %1$d · last HTTP status: %2$s · sent as: %3$s', 'layersync'),
-                d.attempts,
-                d.last_status === null ? '—' : String(d.last_status),
-                d.platform_event_name ?? '—',
-              )}
-            </p>
-            {d.last_error && <p className="layersync-error-text">{d.last_error}</p>}
-            <pre className="layersync-payload">{d.payload === null || d.payload === undefined ? __('(no payload yet)', 'layersync') : JSON.stringify(d.payload, null, 2)}</pre>
-          </div>
-        ))}
-      </CardBody>
-    </Card>
+    <TitledCard className="layersync-event-detail" title={sprintf(/* translators: 1: event name, 2: event id */ __('%1$s (%2$s)', 'layersync'), ev.data.event_name, ev.data.event_id)}>
+      {ev.data.decisions.map((d, i) => (
+        <p key={i}>{d.reason}</p>
+      ))}
+      {ev.data.deliveries.map((d) => (
+        <div key={d.id} className="layersync-event-detail__delivery">
+          <h4>{`${d.destination} — ${d.status}`}</h4>
+          <p>
+            {sprintf(
+              /* translators: 1: attempts, 2: HTTP status, 3: platform event name */
+              __('Attempts: %1$d · last HTTP status: %2$s · sent as: %3$s', 'layersync'),
+              d.attempts,
+              d.last_status === null ? '—' : String(d.last_status),
+              d.platform_event_name ?? '—',
+            )}
+          </p>
+          {d.last_error && <p className="layersync-error-text">{d.last_error}</p>}
+          <pre className="layersync-payload">{d.payload === null || d.payload === undefined ? __('(no payload yet)', 'layersync') : JSON.stringify(d.payload, null, 2)}</pre>
+        </div>
+      ))}
+    </TitledCard>
   );
 }

@@ -4,11 +4,11 @@
  * and read-only facts the server reports: the consent source detected on the site and how long
  * the WordPress queue keeps events.
  */
-import { Button, Card, CardBody, CardHeader, Notice, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
+import { Button, Notice, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type AllSettings, type ConsentSourceReport, type RetentionReport, type SitePolicy, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
-import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, TitledCard, useLoad } from '../ui/common';
 import { duration, eventLabel } from '../ui/labels';
 
 export function PrivacyScreen() {
@@ -55,33 +55,28 @@ function ConsentSourceCard({ source, consentDefault }: { source: ConsentSourceRe
         fallback,
       );
   return (
-    <Card className="layersync-privacy__consent-source">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('Consent source in use', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <p className="layersync-consent-source" data-source={id}>
-          <strong>{id === 'none' ? __('None detected', 'layersync') : id === 'wp_consent_api' ? __('WP Consent API', 'layersync') : source?.label || id}</strong>
-          {' — '}
-          {inUse}
+    <TitledCard className="layersync-privacy__consent-source" title={__('Consent source in use', 'layersync')}>
+      <p className="layersync-consent-source" data-source={id}>
+        <strong>{id === 'none' ? __('None detected', 'layersync') : id === 'wp_consent_api' ? __('WP Consent API', 'layersync') : source?.label || id}</strong>
+        {' — '}
+        {inUse}
+      </p>
+      {others.length > 0 && (
+        <p>
+          {sprintf(
+            /* translators: %s: comma-separated consent manager names */
+            __('Also found: %s. Keep only one consent banner active, or visitors may be asked twice.', 'layersync'),
+            others.map((o) => o.label).join(', '),
+          )}
         </p>
-        {others.length > 0 && (
-          <p>
-            {sprintf(
-              /* translators: %s: comma-separated consent manager names */
-              __('Also found: %s. Keep only one consent banner active, or visitors may be asked twice.', 'layersync'),
-              others.map((o) => o.label).join(', '),
-            )}
-          </p>
-        )}
-        <p>{server}</p>
-        {id === 'none' && consentDefault !== 'denied' && (
-          <Notice status="warning" isDismissible={false} className="layersync-notice">
-            {__('Visitors from the EU/EEA and UK must be asked before they are tracked: install a consent banner plugin, or turn on “Deny tracking until the visitor consents” below.', 'layersync')}
-          </Notice>
-        )}
-      </CardBody>
-    </Card>
+      )}
+      <p>{server}</p>
+      {id === 'none' && consentDefault !== 'denied' && (
+        <Notice status="warning" isDismissible={false} className="layersync-notice">
+          {__('Visitors from the EU/EEA and UK must be asked before they are tracked: install a consent banner plugin, or turn on “Deny tracking until the visitor consents” below.', 'layersync')}
+        </Notice>
+      )}
+    </TitledCard>
   );
 }
 
@@ -105,33 +100,28 @@ function SiteOptions({ settings: s, onSaved }: { settings: AllSettings; onSaved:
   };
 
   return (
-    <Card className="layersync-privacy__site">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('On this site', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <ToggleControl
-          __nextHasNoMarginBottom
-          label={__('Deny tracking until the visitor consents (default-denied)', 'layersync')}
-          help={__('On: nothing is sent for a visitor until your consent banner reports their choice. Required in the EU/EEA and UK.', 'layersync')}
-          checked={v.consent_default === 'denied'}
-          onChange={(on) => setDraft({ ...v, consent_default: on ? 'denied' : 'granted' })}
-        />
-        <ToggleControl
-          __nextHasNoMarginBottom
-          label={__('Anonymize IP addresses', 'layersync')}
-          help={__('On: the last part of each visitor IP address is removed before the event leaves WordPress (platforms match fewer visitors).', 'layersync')}
-          checked={v.anonymize_ip}
-          onChange={(on) => setDraft({ ...v, anonymize_ip: on })}
-        />
-        <StatusNotice status={status} onRemove={() => setStatus(null)} />
-        <div className="layersync-actions">
-          <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
-            {__('Save privacy settings', 'layersync')}
-          </Button>
-        </div>
-      </CardBody>
-    </Card>
+    <TitledCard className="layersync-privacy__site" title={__('On this site', 'layersync')}>
+      <ToggleControl
+        __nextHasNoMarginBottom
+        label={__('Deny tracking until the visitor consents (default-denied)', 'layersync')}
+        help={__('On: nothing is sent for a visitor until your consent banner reports their choice. Required in the EU/EEA and UK.', 'layersync')}
+        checked={v.consent_default === 'denied'}
+        onChange={(on) => setDraft({ ...v, consent_default: on ? 'denied' : 'granted' })}
+      />
+      <ToggleControl
+        __nextHasNoMarginBottom
+        label={__('Anonymize IP addresses', 'layersync')}
+        help={__('On: the last part of each visitor IP address is removed before the event leaves WordPress (platforms match fewer visitors).', 'layersync')}
+        checked={v.anonymize_ip}
+        onChange={(on) => setDraft({ ...v, anonymize_ip: on })}
+      />
+      <StatusNotice status={status} onRemove={() => setStatus(null)} />
+      <div className="layersync-actions">
+        <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
+          {__('Save privacy settings', 'layersync')}
+        </Button>
+      </div>
+    </TitledCard>
   );
 }
 
@@ -161,62 +151,57 @@ function RelayPolicy() {
   };
 
   return (
-    <Card className="layersync-privacy__relay">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('At the platforms (relay policy)', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <ToggleControl
-          __nextHasNoMarginBottom
-          label={__('Treat events without a consent record as denied', 'layersync')}
-          help={__('On: the relay sends an event that carries no consent information to no platform that needs consent.', 'layersync')}
-          checked={v.default_denied}
-          onChange={(on) => setDraft({ ...v, default_denied: on })}
-        />
-        <ToggleControl
-          __nextHasNoMarginBottom
-          label={__('Meta Limited Data Use (LDU)', 'layersync')}
-          help={__('For US state privacy laws: Meta processes events with Limited Data Use. Leave country and state empty to let Meta geolocate.', 'layersync')}
-          checked={v.ldu.enabled}
-          onChange={(on) => setDraft({ ...v, ldu: { ...v.ldu, enabled: on } })}
-        />
-        {v.ldu.enabled && (
-          <div className="layersync-filters">
-            <TextControl
-              __next40pxDefaultSize
-              __nextHasNoMarginBottom
-              label={__('LDU country (ISO code, e.g. US)', 'layersync')}
-              value={v.ldu.country ?? ''}
-              onChange={(c) => setDraft({ ...v, ldu: { ...v.ldu, country: c.toUpperCase() || undefined } })}
-            />
-            <TextControl
-              __next40pxDefaultSize
-              __nextHasNoMarginBottom
-              label={__('LDU state (e.g. CA)', 'layersync')}
-              value={v.ldu.state ?? ''}
-              onChange={(c) => setDraft({ ...v, ldu: { ...v.ldu, state: c.toUpperCase() || undefined } })}
-            />
-          </div>
-        )}
-        <SelectControl
-          __next40pxDefaultSize
-          __nextHasNoMarginBottom
-          label={__('When a visitor opts out of sale/sharing (Do Not Sell)', 'layersync')}
-          value={v.do_not_sell_mode}
-          options={[
-            { label: __('Drop their events for advertising platforms', 'layersync'), value: 'drop' },
-            { label: __('Send them with restricted processing (LDU / restricted data)', 'layersync'), value: 'limited' },
-          ]}
-          onChange={(m: string) => setDraft({ ...v, do_not_sell_mode: m as SitePolicy['do_not_sell_mode'] })}
-        />
-        <StatusNotice status={status} onRemove={() => setStatus(null)} />
-        <div className="layersync-actions">
-          <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
-            {__('Save platform policy', 'layersync')}
-          </Button>
+    <TitledCard className="layersync-privacy__relay" title={__('At the platforms (relay policy)', 'layersync')}>
+      <ToggleControl
+        __nextHasNoMarginBottom
+        label={__('Treat events without a consent record as denied', 'layersync')}
+        help={__('On: the relay sends an event that carries no consent information to no platform that needs consent.', 'layersync')}
+        checked={v.default_denied}
+        onChange={(on) => setDraft({ ...v, default_denied: on })}
+      />
+      <ToggleControl
+        __nextHasNoMarginBottom
+        label={__('Meta Limited Data Use (LDU)', 'layersync')}
+        help={__('For US state privacy laws: Meta processes events with Limited Data Use. Leave country and state empty to let Meta geolocate.', 'layersync')}
+        checked={v.ldu.enabled}
+        onChange={(on) => setDraft({ ...v, ldu: { ...v.ldu, enabled: on } })}
+      />
+      {v.ldu.enabled && (
+        <div className="layersync-filters">
+          <TextControl
+            __next40pxDefaultSize
+            __nextHasNoMarginBottom
+            label={__('LDU country (ISO code, e.g. US)', 'layersync')}
+            value={v.ldu.country ?? ''}
+            onChange={(c) => setDraft({ ...v, ldu: { ...v.ldu, country: c.toUpperCase() || undefined } })}
+          />
+          <TextControl
+            __next40pxDefaultSize
+            __nextHasNoMarginBottom
+            label={__('LDU state (e.g. CA)', 'layersync')}
+            value={v.ldu.state ?? ''}
+            onChange={(c) => setDraft({ ...v, ldu: { ...v.ldu, state: c.toUpperCase() || undefined } })}
+          />
         </div>
-      </CardBody>
-    </Card>
+      )}
+      <SelectControl
+        __next40pxDefaultSize
+        __nextHasNoMarginBottom
+        label={__('When a visitor opts out of sale/sharing (Do Not Sell)', 'layersync')}
+        value={v.do_not_sell_mode}
+        options={[
+          { label: __('Drop their events for advertising platforms', 'layersync'), value: 'drop' },
+          { label: __('Send them with restricted processing (LDU / restricted data)', 'layersync'), value: 'limited' },
+        ]}
+        onChange={(m: string) => setDraft({ ...v, do_not_sell_mode: m as SitePolicy['do_not_sell_mode'] })}
+      />
+      <StatusNotice status={status} onRemove={() => setStatus(null)} />
+      <div className="layersync-actions">
+        <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
+          {__('Save platform policy', 'layersync')}
+        </Button>
+      </div>
+    </TitledCard>
   );
 }
 
@@ -224,46 +209,41 @@ function RelayPolicy() {
 function Retention({ retention }: { retention: RetentionReport }) {
   const o = retention.outbox;
   return (
-    <Card className="layersync-privacy__retention">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('Data retention', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <h4 className="layersync-subtitle">{__('In WordPress', 'layersync')}</h4>
-        <p>{__('Events wait in the WordPress queue only until the relay has them. While the relay cannot be reached, an event not yet delivered is kept:', 'layersync')}</p>
-        <ul className="layersync-list layersync-retention">
-          {o.tiers.map((tier) => {
-            const names = tier.events.map(eventLabel);
-            if (tier.custom) names.push(__('custom events', 'layersync'));
-            return (
-              <li key={tier.seconds}>
-                {sprintf(/* translators: 1: list of events, 2: duration such as "7 days" */ __('%1$s: %2$s', 'layersync'), names.join(', '), duration(tier.seconds))}
-                {!tier.evictable && ` ${__('(never removed to make room)', 'layersync')}`}
-              </li>
-            );
-          })}
-        </ul>
-        <p>
-          {sprintf(
-            /* translators: 1: duration such as "3 days", 2: duration such as "30 days" */
-            __('Delivered events are removed after %1$s, failed ones after %2$s.', 'layersync'),
-            duration(o.delivered_seconds),
-            duration(o.failed_seconds),
-          )}
-        </p>
-        <p>
-          {o.max_rows > 0
-            ? sprintf(
-                /* translators: %s: number of events */
-                __('The queue holds at most %s events. Above that, delivered and failed events are removed first, then waiting events from the least important up (page views first), oldest first; purchases and refunds never.', 'layersync'),
-                o.max_rows.toLocaleString(),
-              )
-            : __('The queue has no size limit.', 'layersync')}
-        </p>
-        <h4 className="layersync-subtitle">{__('At the relay', 'layersync')}</h4>
-        <RelayRetention />
-      </CardBody>
-    </Card>
+    <TitledCard className="layersync-privacy__retention" title={__('Data retention', 'layersync')}>
+      <h4 className="layersync-subtitle">{__('In WordPress', 'layersync')}</h4>
+      <p>{__('Events wait in the WordPress queue only until the relay has them. While the relay cannot be reached, an event not yet delivered is kept:', 'layersync')}</p>
+      <ul className="layersync-list layersync-retention">
+        {o.tiers.map((tier) => {
+          const names = tier.events.map(eventLabel);
+          if (tier.custom) names.push(__('custom events', 'layersync'));
+          return (
+            <li key={tier.seconds}>
+              {sprintf(/* translators: 1: list of events, 2: duration such as "7 days" */ __('%1$s: %2$s', 'layersync'), names.join(', '), duration(tier.seconds))}
+              {!tier.evictable && ` ${__('(never removed to make room)', 'layersync')}`}
+            </li>
+          );
+        })}
+      </ul>
+      <p>
+        {sprintf(
+          /* translators: 1: duration such as "3 days", 2: duration such as "30 days" */
+          __('Delivered events are removed after %1$s, failed ones after %2$s.', 'layersync'),
+          duration(o.delivered_seconds),
+          duration(o.failed_seconds),
+        )}
+      </p>
+      <p>
+        {o.max_rows > 0
+          ? sprintf(
+              /* translators: %s: number of events */
+              __('The queue holds at most %s events. Above that, delivered and failed events are removed first, then waiting events from the least important up (page views first), oldest first; purchases and refunds never.', 'layersync'),
+              o.max_rows.toLocaleString(),
+            )
+          : __('The queue has no size limit.', 'layersync')}
+      </p>
+      <h4 className="layersync-subtitle">{__('At the relay', 'layersync')}</h4>
+      <RelayRetention />
+    </TitledCard>
   );
 }
 

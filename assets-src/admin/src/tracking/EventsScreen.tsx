@@ -9,7 +9,7 @@ import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type AllSettings, type Destination, type DestinationType, errorMessage, getAllSettings, relay, saveAllSettings } from '../api';
 import { useRelayStore } from '../store';
-import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { LoadError, Loading, ScreenHeading, type Status, StatusNotice, TitledCard, useLoad } from '../ui/common';
 import { LeadFormsCard } from './LeadForms';
 import { TrackedEventsCard } from './TrackedEvents';
 
@@ -172,38 +172,33 @@ function PurchasePolicy({ settings, onSaved }: { settings: AllSettings; onSaved:
   };
 
   return (
-    <Card className="layersync-purchase-policy">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('Purchases paid offline', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        {gateways.length === 0 ? (
-          <p className="layersync-empty">{__('No offline payment method is active. Enable bank transfer, check or cash on delivery in WooCommerce → Settings → Payments to choose when they count as a purchase.', 'layersync')}</p>
-        ) : (
-          gateways.map((g) => (
-            <SelectControl
-              __next40pxDefaultSize
-              __nextHasNoMarginBottom
-              key={g}
-              label={GATEWAY_LABELS[g] ?? g}
-              value={timing[g] as 'placed' | 'paid'}
-              options={[
-                { label: __('When the order is placed', 'layersync'), value: 'placed' },
-                { label: __('When the payment is confirmed (order processing or completed)', 'layersync'), value: 'paid' },
-              ]}
-              onChange={(v: string) => setDraft({ ...timing, [g]: v })}
-            />
-          ))
-        )}
-        <StatusNotice status={status} onRemove={() => setStatus(null)} />
-        {gateways.length > 0 && (
-          <div className="layersync-actions">
-            <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
-              {__('Save purchase policy', 'layersync')}
-            </Button>
-          </div>
-        )}
-      </CardBody>
-    </Card>
+    <TitledCard className="layersync-purchase-policy" title={__('Purchases paid offline', 'layersync')}>
+      {gateways.length === 0 ? (
+        <p className="layersync-empty">{__('No offline payment method is active. Enable bank transfer, check or cash on delivery in WooCommerce → Settings → Payments to choose when they count as a purchase.', 'layersync')}</p>
+      ) : (
+        gateways.map((g) => (
+          <SelectControl
+            __next40pxDefaultSize
+            __nextHasNoMarginBottom
+            key={g}
+            label={GATEWAY_LABELS[g] ?? g}
+            value={timing[g] as 'placed' | 'paid'}
+            options={[
+              { label: __('When the order is placed', 'layersync'), value: 'placed' },
+              { label: __('When the payment is confirmed (order processing or completed)', 'layersync'), value: 'paid' },
+            ]}
+            onChange={(v: string) => setDraft({ ...timing, [g]: v })}
+          />
+        ))
+      )}
+      <StatusNotice status={status} onRemove={() => setStatus(null)} />
+      {gateways.length > 0 && (
+        <div className="layersync-actions">
+          <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
+            {__('Save purchase policy', 'layersync')}
+          </Button>
+        </div>
+      )}
+    </TitledCard>
   );
 }

@@ -3,11 +3,11 @@
  * which of its fields identify the person (automatic detection plus rules). Reads and saves
  * `/admin/forms`; WooCommerce's fields are fixed, so only its switch is editable.
  */
-import { Button, Card, CardBody, CardHeader, Notice, Panel, PanelBody, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
+import { Button, Notice, Panel, PanelBody, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
 import { useEffect, useRef, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type FormPluginSettings, type FormsReport, errorMessage, forms } from '../api';
-import { LoadError, Loading, type Status, StatusNotice, useLoad } from '../ui/common';
+import { LoadError, Loading, type Status, StatusNotice, TitledCard, useLoad } from '../ui/common';
 import { targetLabel } from '../ui/labels';
 
 type Rule = { id: number; key: string; target: string };
@@ -22,35 +22,30 @@ export function LeadFormsCard({ leadsOn }: { leadsOn: boolean }) {
   const noneActive = data !== null && plugins.every(([slug, p]) => !!data.fixed_fields?.[slug] || !p.active);
 
   return (
-    <Card className="layersync-lead-forms">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('Lead forms', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <p className="layersync-hint">
-          {__('When a visitor sends a form, LayerSync records a lead with the fields that identify the person (email, phone, name), hashed before they leave WordPress. Choose per form plugin what is recorded.', 'layersync')}
+    <TitledCard className="layersync-lead-forms" title={__('Lead forms', 'layersync')}>
+      <p className="layersync-hint">
+        {__('When a visitor sends a form, LayerSync records a lead with the fields that identify the person (email, phone, name), hashed before they leave WordPress. Choose per form plugin what is recorded.', 'layersync')}
+      </p>
+      {!leadsOn && (
+        <Notice status="warning" isDismissible={false} className="layersync-notice">
+          {__('Form submissions are switched off under “Events to track”: no lead is recorded, whatever is set here.', 'layersync')}
+        </Notice>
+      )}
+      {report.error && <LoadError message={report.error} retry={report.reload} />}
+      {!report.error && !data && <Loading />}
+      {noneActive && (
+        <p className="layersync-empty">
+          {__('No supported form plugin is active. Install and activate Contact Form 7, WPForms, Ninja Forms or Formidable Forms: LayerSync records their submissions on its own, with the settings below.', 'layersync')}
         </p>
-        {!leadsOn && (
-          <Notice status="warning" isDismissible={false} className="layersync-notice">
-            {__('Form submissions are switched off under “Events to track”: no lead is recorded, whatever is set here.', 'layersync')}
-          </Notice>
-        )}
-        {report.error && <LoadError message={report.error} retry={report.reload} />}
-        {!report.error && !data && <Loading />}
-        {noneActive && (
-          <p className="layersync-empty">
-            {__('No supported form plugin is active. Install and activate Contact Form 7, WPForms, Ninja Forms or Formidable Forms: LayerSync records their submissions on its own, with the settings below.', 'layersync')}
-          </p>
-        )}
-        {data && (
-          <Panel className="layersync-form-plugins">
-            {plugins.map(([slug, plugin]) => (
-              <FormPluginPanel key={slug} slug={slug} plugin={plugin} report={data} onSaved={report.setData} />
-            ))}
-          </Panel>
-        )}
-      </CardBody>
-    </Card>
+      )}
+      {data && (
+        <Panel className="layersync-form-plugins">
+          {plugins.map(([slug, plugin]) => (
+            <FormPluginPanel key={slug} slug={slug} plugin={plugin} report={data} onSaved={report.setData} />
+          ))}
+        </Panel>
+      )}
+    </TitledCard>
   );
 }
 

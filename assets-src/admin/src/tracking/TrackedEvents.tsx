@@ -3,12 +3,12 @@
  * `layersync_commerce_events` through /admin/settings). A switched-off event is not recorded by
  * the server hooks, not recorded by the tracker, and refused when a cached page still sends it.
  */
-import { Button, Card, CardBody, CardHeader, Notice, ToggleControl } from '@wordpress/components';
+import { Button, Notice, ToggleControl } from '@wordpress/components';
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 import { type AllSettings, errorMessage, saveAllSettings } from '../api';
 import { eventLabel } from '../ui/labels';
-import { type Status, StatusNotice } from '../ui/common';
+import { type Status, StatusNotice, TitledCard } from '../ui/common';
 
 /** The events each group can switch, in the order the server keeps them. */
 const SITE_EVENTS = ['page_view', 'lead'];
@@ -86,42 +86,37 @@ export function TrackedEventsCard({ settings, onSaved }: { settings: AllSettings
   const nothing = value.site.length === 0 && value.commerce.length === 0;
 
   return (
-    <Card className="layersync-tracked-events">
-      <CardHeader>
-        <h3 className="layersync-card-title">{__('Events to track', 'layersync')}</h3>
-      </CardHeader>
-      <CardBody>
-        <p className="layersync-hint">{__('Switch off what you do not want recorded. Events you send yourself with other names (custom events, sign-ups, searches) are always recorded.', 'layersync')}</p>
-        <fieldset className="layersync-fieldset">
-          <legend>{__('On every site', 'layersync')}</legend>
-          {switches('site', SITE_EVENTS)}
-        </fieldset>
-        <fieldset className="layersync-fieldset">
-          <legend>{__('WooCommerce', 'layersync')}</legend>
-          {!settings.woocommerce_active && (
-            <Notice status="info" isDismissible={false} className="layersync-notice">
-              {__('WooCommerce is not active on this site (or is older than LayerSync supports), so none of these events happen yet. Your choices apply as soon as it runs.', 'layersync')}
-            </Notice>
-          )}
-          {switches('commerce', COMMERCE_EVENTS)}
-        </fieldset>
-        {nothing && (
-          <Notice status="warning" isDismissible={false} className="layersync-notice">
-            {__('Every event is switched off: LayerSync records nothing until you switch at least one back on.', 'layersync')}
+    <TitledCard className="layersync-tracked-events" title={__('Events to track', 'layersync')}>
+      <p className="layersync-hint">{__('Switch off what you do not want recorded. Events you send yourself with other names (custom events, sign-ups, searches) are always recorded.', 'layersync')}</p>
+      <fieldset className="layersync-fieldset">
+        <legend>{__('On every site', 'layersync')}</legend>
+        {switches('site', SITE_EVENTS)}
+      </fieldset>
+      <fieldset className="layersync-fieldset">
+        <legend>{__('WooCommerce', 'layersync')}</legend>
+        {!settings.woocommerce_active && (
+          <Notice status="info" isDismissible={false} className="layersync-notice">
+            {__('WooCommerce is not active on this site (or is older than LayerSync supports), so none of these events happen yet. Your choices apply as soon as it runs.', 'layersync')}
           </Notice>
         )}
-        <StatusNotice status={status} onRemove={() => setStatus(null)} />
-        <div className="layersync-actions">
-          <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
-            {__('Save tracked events', 'layersync')}
+        {switches('commerce', COMMERCE_EVENTS)}
+      </fieldset>
+      {nothing && (
+        <Notice status="warning" isDismissible={false} className="layersync-notice">
+          {__('Every event is switched off: LayerSync records nothing until you switch at least one back on.', 'layersync')}
+        </Notice>
+      )}
+      <StatusNotice status={status} onRemove={() => setStatus(null)} />
+      <div className="layersync-actions">
+        <Button variant="primary" onClick={save} isBusy={busy} disabled={busy || draft === null} __next40pxDefaultSize>
+          {__('Save tracked events', 'layersync')}
+        </Button>
+        {draft !== null && !busy && (
+          <Button variant="tertiary" onClick={() => setDraft(null)} __next40pxDefaultSize>
+            {__('Undo changes', 'layersync')}
           </Button>
-          {draft !== null && !busy && (
-            <Button variant="tertiary" onClick={() => setDraft(null)} __next40pxDefaultSize>
-              {__('Undo changes', 'layersync')}
-            </Button>
-          )}
-        </div>
-      </CardBody>
-    </Card>
+        )}
+      </div>
+    </TitledCard>
   );
 }

@@ -1,7 +1,8 @@
-/** Shared pieces of every screen: the focused heading, notices with the server's message, loading. */
-import { Notice, Spinner } from '@wordpress/components';
+/** Shared pieces of every screen: the focused heading, titled cards, notices with the server's message, loading. */
+import { Card, CardBody, CardHeader, Notice, Spinner } from '@wordpress/components';
 import { useEffect, useRef, useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
+import type { ReactNode } from 'react';
 import { errorMessage } from '../api';
 
 /** The screen's heading; focus moves to it when the screen opens (keyboard and screen-reader users land here). */
@@ -15,6 +16,18 @@ export function ScreenHeading({ title, intro }: { title: string; intro?: string 
       </h2>
       {intro && <p className="layersync-screen__intro">{intro}</p>}
     </>
+  );
+}
+
+/** A card with a title in its header and `children` as its body. */
+export function TitledCard({ className, title, children }: { className?: string; title: string; children?: ReactNode }) {
+  return (
+    <Card className={className}>
+      <CardHeader>
+        <h3 className="layersync-card-title">{title}</h3>
+      </CardHeader>
+      <CardBody>{children}</CardBody>
+    </Card>
   );
 }
 
