@@ -65,7 +65,7 @@ const POST_EVERY = 8;
  *   default), so a full message of the largest bodies fits. Should the thread still run out, it
  *   is replaced and what it held is answered 503 (nothing acknowledged is lost).
  */
-export function threadHeapLimits(opts: Pick<IngestThreadOptions, 'youngGenerationMb' | 'bodyLimitBytes'>): ResourceLimits {
+function threadHeapLimits(opts: Pick<IngestThreadOptions, 'youngGenerationMb' | 'bodyLimitBytes'>): ResourceLimits {
   const bodyMb = Math.ceil((opts.bodyLimitBytes ?? 1024 * 1024) / (1024 * 1024));
   return { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? 8, maxOldGenerationSizeMb: 64 + 2 * POST_EVERY * bodyMb };
 }
@@ -79,8 +79,7 @@ interface Pending {
  * The thread's script. Under vitest the sources are TypeScript: the thread then starts from a
  * small bootstrap that registers tsx's loader before importing the script.
  */
-function startWorker(workerData: IngestThreadData, limits: ResourceLimits): Worker {
-  const resourceLimits = limits;
+function startWorker(workerData: IngestThreadData, resourceLimits: ResourceLimits): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./thread-worker.js', import.meta.url), { workerData, resourceLimits });
   // The package's ESM entry (require.resolve gives the CommonJS one next to it).
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
@@ -91,7 +90,7 @@ function startWorker(workerData: IngestThreadData, limits: ResourceLimits): Work
 
 export class IngestThread {
   private worker: Worker | undefined;
-  /** This turn's requests, posted together on the next setImmediate. */
+  /** Requests not posted yet: posted at POST_EVERY, or on the next setImmediate. */
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   /** Posted and not answered yet, by message id. */
