@@ -17,6 +17,7 @@
  * acknowledged with a 202.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, tmpdir } from 'node:os';
@@ -57,6 +58,9 @@ const LOG_LEVEL = env.BENCH_LOG_LEVEL || 'info';
 const DRY_RUN = env.BENCH_DRY_RUN === '1';
 const KEEP = env.BENCH_KEEP === '1';
 const EVENT_KIND = env.BENCH_EVENT || 'add_to_cart';
+// v7 (default): time-ordered request ids, as the plugin, the SDK and the CLI send them; v4: random
+// ones, as any other client may (they scatter the replay-protection index's writes).
+const REQUEST_IDS = env.BENCH_REQUEST_ID || 'v7';
 // bare,relay (default) or one of them.
 const ONLY = new Set((env.BENCH_ONLY || 'bare,relay').split(','));
 
@@ -83,7 +87,7 @@ async function generate(name, site, n, batch) {
     const events = [];
     for (let j = 0; j < batch; j++) events.push(makeEvent(uuidv7(), nowS, i * batch + j, EVENT_KIND));
     const body = JSON.stringify({ events });
-    const requestId = uuidv7();
+    const requestId = REQUEST_IDS === 'v4' ? randomUUID() : uuidv7();
     const sig = computeSignature(SECRET, requestId, nowS, Buffer.from(body)).toString('hex');
     bytes += body.length;
     const out = outs[i % THREADS];

@@ -122,6 +122,8 @@ describe('LayerSyncClient', () => {
     expect(captured).toHaveLength(3);
     // Each attempt is signed afresh: a new request id, so replay protection does not refuse it.
     expect(new Set(captured.map((c) => c.headers['x-layersync-request-id'])).size).toBe(3);
+    // Time-ordered (UUIDv7), so the relay's replay-protection index stays append-mostly.
+    for (const c of captured) expect(c.headers['x-layersync-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('does not retry what the relay rejected, and reports its message', async () => {

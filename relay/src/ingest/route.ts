@@ -18,7 +18,7 @@ import {
   type IngestErrorCode,
   type VerifiedIngest,
 } from './process.js';
-import { readSignedHeaders, signatureMatches } from './signature.js';
+import { readSignedHeaders, requestIdExpiry, signatureMatches } from './signature.js';
 import { IngestThread } from './thread.js';
 
 export type { EventResult, IngestErrorCode, IngestResponse } from './process.js';
@@ -163,7 +163,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     const answer = await handle({
       siteId: signed.siteId,
       requestId: signed.requestId,
-      requestIdExpiresAt: (signed.timestamp + opts.signatureToleranceSeconds + 1) * 1000,
+      requestIdExpiresAt: requestIdExpiry(nowMs, opts.signatureToleranceSeconds),
       receivedAt: nowMs,
       body: body.toString('utf8'),
     });

@@ -8,7 +8,7 @@
  * signature, replay), so one client-side mapping explains both.
  */
 import type { FastifyInstance } from 'fastify';
-import { readSignedHeaders, signatureMatches } from '../ingest/signature.js';
+import { readSignedHeaders, requestIdExpiry, signatureMatches } from '../ingest/signature.js';
 import { SITE_HEADER, SIGNATURE_HEADER } from '../sign.js';
 
 export type SiteAuthError = 'missing_headers' | 'unknown_site' | 'stale_timestamp' | 'bad_signature' | 'replayed_request';
@@ -65,7 +65,7 @@ export async function verifySiteRequest(
   const committed = await app.store.ingest({
     siteId: signed.siteId,
     requestId: signed.requestId,
-    requestIdExpiresAt: (signed.timestamp + toleranceSeconds + 1) * 1000,
+    requestIdExpiresAt: requestIdExpiry(nowMs, toleranceSeconds),
     receivedAt: nowMs,
     events: [],
   });

@@ -7,7 +7,6 @@
  * - raw email/phone/names never leave the process: they are normalized and hashed here;
  * - it is bounded: `timeoutMs` per attempt, `maxRetries` retries on 429/5xx/network errors.
  */
-import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '../util/uuidv7.js';
 import { z } from 'zod';
 import { canonicalEventSchema, type CanonicalEventInput } from '../contract/event.js';
@@ -249,7 +248,7 @@ export class LayerSyncClient {
     const url = new URL('/v1/events', this.opts.apiUrl).toString();
     let last: TrackResult = { ok: false, status: 'network_error', eventId };
     for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
-      const headers = signRequest({ siteId: this.opts.siteId, secret: this.opts.secretKey, body, requestId: randomUUID() });
+      const headers = signRequest({ siteId: this.opts.siteId, secret: this.opts.secretKey, body });
       try {
         const res = await fetch(url, {
           method: 'POST',

@@ -280,6 +280,17 @@ describe.each([{ mode: 'main thread' }, { mode: 'ingest thread' }])('POST /v1/ev
       expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
     });
 
+    it('409 for a copy arriving as late as its timestamp allows: signed 300 s ahead, replayed 600 s after it first arrived', async () => {
+      const s = signed({ events: [event()] }, { timestamp: NOW_S + 300 });
+      const send = () => app.inject({ method: 'POST', url: '/v1/events', headers: s.headers, payload: s.payload });
+      expect((await send()).statusCode).toBe(202);
+      nowMs += 600_000; // the signed timestamp is now 300 s in the past: still within tolerance
+      expect((await send()).statusCode).toBe(409);
+      nowMs += 1_000;
+      expect((await send()).json().error).toBe('stale_timestamp');
+      expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
+    });
+
     it('detects concurrent replays of one request (only one is accepted)', async () => {
       const s = signed({ events: [event()] }, { timestamp: NOW_S });
       const results = await Promise.all(

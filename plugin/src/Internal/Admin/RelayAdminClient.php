@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal\Admin;
 
+use LayerSync\Internal\Event\EventId;
 use LayerSync\Internal\Relay\Signer;
 use LayerSync\Internal\Settings;
 use WP_Error;
@@ -85,7 +86,7 @@ final class RelayAdminClient {
 			$url .= '?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 );
 		}
 		$raw     = null === $body ? '' : (string) wp_json_encode( (object) $body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
-		$headers = Signer::headers( $site_id, $secret, wp_generate_uuid4(), time(), $raw );
+		$headers = Signer::headers( $site_id, $secret, EventId::uuid7(), time(), $raw );
 		if ( null === $body ) {
 			unset( $headers['Content-Type'] );
 		}

@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Internal\Relay;
 
+use LayerSync\Internal\Event\EventId;
 use LayerSync\Internal\Settings;
 
 /**
@@ -178,7 +179,7 @@ final class RelayClient {
 	 */
 	private function post_signed( string $relay_url, string $site_id, string $secret, string $body, string $path = self::INGEST_PATH ): RelayResponse {
 		$timestamp = time();
-		$headers   = Signer::headers( $site_id, $secret, wp_generate_uuid4(), $timestamp, $body );
+		$headers   = Signer::headers( $site_id, $secret, EventId::uuid7(), $timestamp, $body );
 		$result    = wp_remote_post(
 			untrailingslashit( $relay_url ) . $path,
 			array(

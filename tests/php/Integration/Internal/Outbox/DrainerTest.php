@@ -9,6 +9,7 @@ declare( strict_types = 1 );
 
 namespace LayerSync\Tests\Integration\Internal\Outbox;
 
+use LayerSync\Internal\Event\EventId;
 use LayerSync\Internal\Event\EventRecorder;
 use LayerSync\Internal\Event\EventValidator;
 use LayerSync\Internal\Outbox\Backoff;
@@ -88,7 +89,9 @@ final class DrainerTest extends IntegrationTestCase {
 		$headers = $args['headers'];
 		$this->assertSame( 'application/json', $headers['Content-Type'] );
 		$this->assertSame( 'shop-1', $headers['X-LayerSync-Site'] );
-		$this->assertMatchesRegularExpression( '/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/', $headers['X-LayerSync-Request-Id'] );
+		// A time-ordered UUIDv7: the relay's replay-protection index stays append-mostly.
+		$this->assertMatchesRegularExpression( EventId::UUID7_PATTERN, $headers['X-LayerSync-Request-Id'] );
+		$this->assertEqualsWithDelta( $before * 1000, EventId::uuid7_time_ms( $headers['X-LayerSync-Request-Id'] ), 5000 );
 		$timestamp = (int) $headers['X-LayerSync-Timestamp'];
 		$this->assertSame( (string) $timestamp, $headers['X-LayerSync-Timestamp'] );
 		$this->assertGreaterThanOrEqual( $before, $timestamp );
