@@ -6,6 +6,8 @@
  * Scenarios, each with wrk (-c50) in its own process against a server in its own process:
  *   bare   single   1 event per request
  *   bare   batch    50 events per request
+ *   checks single   1 event per request: the relay's HMAC and IngestProcessor, no storage (info)
+ *   checks batch    50 events per request
  *   relay  single   1 event per request, signed, unique request id, UUIDv7 event id
  *   relay  batch    50 events per request
  * Every request is pre-signed with its own request id (the relay refuses replays), written to a
@@ -61,8 +63,8 @@ const EVENT_KIND = env.BENCH_EVENT || 'add_to_cart';
 // v7 (default): time-ordered request ids, as the plugin, the SDK and the CLI send them; v4: random
 // ones, as any other client may (they scatter the replay-protection index's writes).
 const REQUEST_IDS = env.BENCH_REQUEST_ID || 'v7';
-// bare,relay (default) or one of them.
-const ONLY = new Set((env.BENCH_ONLY || 'bare,relay').split(','));
+// bare,checks,relay (default) or some of them.
+const ONLY = new Set((env.BENCH_ONLY || 'bare,checks,relay').split(','));
 
 // The per-site rate limit (default 2,000 events/s) would answer 429 to a load test from one
 // site; a merge window would only delay deliveries. Ingest itself is what is measured.
@@ -187,27 +189,32 @@ async function main() {
   log(`generated ${fmt(gens.single.requests + gens.batch.requests + gens.warm.requests + gens.warmBatch.requests)} signed requests in ${fmt((Date.now() - t0) / 1000, 1)} s ` +
     `(single body ${gens.single.avgBodyBytes} B, batch body ${fmt(gens.batch.avgBodyBytes)} B)`);
 
-  const bare = ONLY.has('bare') ? await runBare(gens) : undefined;
+  const bare = ONLY.has('bare') ? await runReference('bare  ', 'bare-server.mjs', gens) : undefined;
+  const checks = ONLY.has('checks') ? await runReference('checks', 'ceiling-server.mjs', gens) : undefined;
   const relay = ONLY.has('relay') ? await runRelay(gens) : undefined;
-  report(gens, bare, relay);
+  report(gens, bare, checks, relay);
 }
 
-/** (a) the baseline: bare fastify in its own process. */
-async function runBare(gens) {
+/**
+ * A reference server in its own process: (a) the baseline, bare fastify (lib/bare-server.mjs);
+ * (b) for information, the relay's signature check and processing without storage
+ * (lib/ceiling-server.mjs).
+ */
+async function runReference(label, script, gens) {
   const port = await freePort();
-  const bare = startChild(process.execPath, [path.join(BENCH_DIR, 'lib', 'bare-server.mjs'), '--port', String(port)], { ready: /^listening/ });
-  await bare.started;
+  const server = startChild(process.execPath, [path.join(BENCH_DIR, 'lib', script), '--port', String(port), '--secret', SECRET], { ready: /^listening/ });
+  await server.started;
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/readyz`);
   await runWrk(url, gens.warm);
-  const single = await scenario('bare  single', url, bare.pid, gens.single);
+  const single = await scenario(`${label} single`, url, server.pid, gens.single);
   await runWrk(url, gens.warmBatch);
-  const batch = await scenario('bare  batch ', url, bare.pid, gens.batch);
-  await stopChild(bare);
+  const batch = await scenario(`${label} batch `, url, server.pid, gens.batch);
+  await stopChild(server);
   return { single, batch };
 }
 
-/** (b) the relay: the built CLI, a temp DB, sites added with the CLI, then SIGKILL and a row count. */
+/** (c) the relay: the built CLI, a temp DB, sites added with the CLI, then SIGKILL and a row count. */
 async function runRelay(gens) {
   const dbPath = path.join(work, 'relay.sqlite');
   const cliEnv = { LAYERSYNC_DB: dbPath };
@@ -238,10 +245,12 @@ async function runRelay(gens) {
   return { single, batch, rows, errors, logFile: relay.logFile };
 }
 
-function report(gens, bare, relay) {
+function report(gens, bare, checks, relay) {
   const none = { otherPct: NaN, cpuUsPerEvent: NaN, answered: 0, total: 0, complete: true, seconds: NaN, reqPerS: NaN, eventsPerS: NaN, p50ms: NaN, p99ms: NaN, max_us: NaN, cpuPct: NaN, other: 0, timeouts: 0, connect_errors: 0, read_errors: 0, write_errors: 0, accepted: 0 };
   const bareSingle = bare?.single ?? none;
   const bareBatch = bare?.batch ?? none;
+  const checksSingle = checks?.single ?? none;
+  const checksBatch = checks?.batch ?? none;
   const relaySingle = relay?.single ?? none;
   const relayBatch = relay?.batch ?? none;
   const rows = relay?.rows ?? {};
@@ -266,6 +275,8 @@ function report(gens, bare, relay) {
       ...[
         ['bare fastify 202, 1 event/req', bareSingle],
         [`bare fastify 202, ${BATCH_SIZE} events/req`, bareBatch],
+        ['checks only, no storage, 1 event/req', checksSingle],
+        [`checks only, no storage, ${BATCH_SIZE} events/req`, checksBatch],
         ['relay, 1 event/req', relaySingle],
         [`relay, ${BATCH_SIZE} events/req`, relayBatch],
       ].map(([name, r]) => [
@@ -298,11 +309,14 @@ function report(gens, bare, relay) {
         verdict(durableOk),
       ],
       [`(info) batch events/s, relay / bare`, fmt(batchRatio, 2), '-', '-'],
+      // The relay's required checks alone (HMAC, parse, zod, planning; one thread, nothing stored).
+      [`(info) single-event req/s, checks without storage / bare`, fmt(checksSingle.reqPerS / bareSingle.reqPerS, 2), '-', '-'],
+      [`(info) single-event req/s, relay / checks without storage`, fmt(relaySingle.reqPerS / checksSingle.reqPerS, 2), '-', '-'],
       // Less sensitive to a busy machine: what each costs in server CPU per request.
       [`(info) single-event CPU cost, bare µs / relay µs`, fmt(bareSingle.cpuUsPerEvent / relaySingle.cpuUsPerEvent, 2), '-', '-'],
     ]),
   );
-  const busiest = Math.max(...[bareSingle, bareBatch, relaySingle, relayBatch].map((r) => r.otherPct).filter(Number.isFinite));
+  const busiest = Math.max(...[bareSingle, bareBatch, checksSingle, checksBatch, relaySingle, relayBatch].map((r) => r.otherPct).filter(Number.isFinite));
   if (busiest > 25) {
     console.log(
       `\nWARNING: other processes on this machine used up to ${fmt(busiest)}% CPU (of ${cpus().length * 100}%) during these runs ` +
