@@ -263,6 +263,8 @@ export interface AllSettings extends ConnectionSettings {
   ldu_region: string;
   commerce_events: string[];
   site_events: string[];
+  /** Every event each group can switch, in the server's order (read-only). */
+  trackable_events: { site: string[]; commerce: string[] };
   purchase_timing: Record<string, string>;
   woocommerce_active: boolean;
   consent_source: ConsentSourceReport;

@@ -59,6 +59,15 @@ describe('Events: events to track', () => {
     expect((screen.getByRole('button', { name: 'Save tracked events' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it("renders a switch for each event the server lists, in the server's order, and no other", async () => {
+    events({ trackable_events: { site: ['lead'], commerce: ['refund', 'purchase'] } });
+    await screen.findByLabelText('Refunds (refund)');
+    const labels = screen.getAllByRole('checkbox').map((c) => (c as HTMLInputElement).labels?.[0]?.textContent);
+    expect(labels.slice(0, 3)).toEqual(['Form submissions (leads) (lead)', 'Refunds (refund)', 'Purchases (purchase)']);
+    expect(screen.queryByLabelText('Page views (page_view)')).toBeNull();
+    expect(screen.queryByLabelText('Add to cart (add_to_cart)')).toBeNull();
+  });
+
   it('switches with the keyboard and can undo', async () => {
     const user = userEvent.setup();
     events();

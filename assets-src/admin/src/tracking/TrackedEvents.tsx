@@ -10,21 +10,6 @@ import { type AllSettings, errorMessage, saveAllSettings } from '../api';
 import { eventLabel } from '../ui/labels';
 import { type Status, StatusNotice, TitledCard } from '../ui/common';
 
-/** The events each group can switch, in the order the server keeps them. */
-const SITE_EVENTS = ['page_view', 'lead'];
-const COMMERCE_EVENTS = [
-  'view_item',
-  'view_item_list',
-  'add_to_cart',
-  'remove_from_cart',
-  'view_cart',
-  'begin_checkout',
-  'add_shipping_info',
-  'add_payment_info',
-  'purchase',
-  'refund',
-];
-
 function help(name: string): string {
   const texts: Record<string, string> = {
     page_view: __('Every page a visitor opens.', 'layersync'),
@@ -49,7 +34,9 @@ export function TrackedEventsCard({ settings, onSaved }: { settings: AllSettings
   const [draft, setDraft] = useState<Draft | null>(null);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>(null);
-  const value: Draft = draft ?? { site: settings.site_events ?? SITE_EVENTS, commerce: settings.commerce_events ?? COMMERCE_EVENTS };
+  // Which events each group can switch, in the server's order: its lists, not a copy here.
+  const { site: siteEvents, commerce: commerceEvents } = settings.trackable_events;
+  const value: Draft = draft ?? { site: settings.site_events, commerce: settings.commerce_events };
 
   const toggle = (group: keyof Draft, order: string[], name: string, on: boolean) => {
     const next = new Set(value[group]);
@@ -90,7 +77,7 @@ export function TrackedEventsCard({ settings, onSaved }: { settings: AllSettings
       <p className="layersync-hint">{__('Switch off what you do not want recorded. Events you send yourself with other names (custom events, sign-ups, searches) are always recorded.', 'layersync')}</p>
       <fieldset className="layersync-fieldset">
         <legend>{__('On every site', 'layersync')}</legend>
-        {switches('site', SITE_EVENTS)}
+        {switches('site', siteEvents)}
       </fieldset>
       <fieldset className="layersync-fieldset">
         <legend>{__('WooCommerce', 'layersync')}</legend>
@@ -99,7 +86,7 @@ export function TrackedEventsCard({ settings, onSaved }: { settings: AllSettings
             {__('WooCommerce is not active on this site (or is older than LayerSync supports), so none of these events happen yet. Your choices apply as soon as it runs.', 'layersync')}
           </Notice>
         )}
-        {switches('commerce', COMMERCE_EVENTS)}
+        {switches('commerce', commerceEvents)}
       </fieldset>
       {nothing && (
         <Notice status="warning" isDismissible={false} className="layersync-notice">

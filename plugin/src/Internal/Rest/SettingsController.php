@@ -396,8 +396,9 @@ final class SettingsController {
 
 	/**
 	 * What the admin app sees of the settings (never the secret), and read-only facts the
-	 * screens show next to them: whether WooCommerce runs, the consent source detected, and how
-	 * long the outbox keeps events.
+	 * screens show next to them: which events can be switched (the app renders its switches from
+	 * these lists, so they are written once), whether WooCommerce runs, the consent source
+	 * detected, and how long the outbox keeps events.
 	 *
 	 * @return array<string, mixed>
 	 */
@@ -421,6 +422,10 @@ final class SettingsController {
 			$this->commerce->to_array(),
 			array(
 				'site_events'        => $this->tracked->site_events(),
+				'trackable_events'   => array(
+					'site'     => TrackedEvents::SITE_EVENTS,
+					'commerce' => CommerceSettings::EVENTS,
+				),
 				'woocommerce_active' => Commerce::woocommerce_ready(),
 				'consent_source'     => ( new ConsentSource() )->detect(),
 				'retention'          => $this->retention(),

@@ -115,6 +115,10 @@ final class SettingsControllerTest extends IntegrationTestCase {
 		// PrivacyFactsTest cover them).
 		$expected += array(
 			'site_events'        => array( 'page_view', 'lead' ),
+			'trackable_events'   => array(
+				'site'     => array( 'page_view', 'lead' ),
+				'commerce' => array( 'view_item', 'view_item_list', 'add_to_cart', 'remove_from_cart', 'view_cart', 'begin_checkout', 'add_shipping_info', 'add_payment_info', 'purchase', 'refund' ),
+			),
 			'woocommerce_active' => false,
 		);
 		$facts     = array_flip( array( 'consent_source', 'retention' ) );
