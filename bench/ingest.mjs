@@ -59,6 +59,8 @@ const LOG_LEVEL = env.BENCH_LOG_LEVEL || 'info';
 // 1: every site also has a dry-run Meta destination, so the delivery worker runs during ingest.
 const DRY_RUN = env.BENCH_DRY_RUN === '1';
 const KEEP = env.BENCH_KEEP === '1';
+// Node flags for the bare and checks servers, e.g. "--cpu-prof --cpu-prof-dir=DIR" (the relay's: BENCH_RELAY_NODE_ARGS).
+const REF_NODE_ARGS = (env.BENCH_REF_NODE_ARGS || '').split(' ').filter(Boolean);
 const EVENT_KIND = env.BENCH_EVENT || 'add_to_cart';
 // v7 (default): time-ordered request ids, as the plugin, the SDK and the CLI send them; v4: random
 // ones, as any other client may (they scatter the replay-protection index's writes).
@@ -202,7 +204,7 @@ async function main() {
  */
 async function runReference(label, script, gens) {
   const port = await freePort();
-  const server = startChild(process.execPath, [path.join(BENCH_DIR, 'lib', script), '--port', String(port), '--secret', SECRET], { ready: /^listening/ });
+  const server = startChild(process.execPath, [...REF_NODE_ARGS, path.join(BENCH_DIR, 'lib', script), '--port', String(port), '--secret', SECRET], { ready: /^listening/ });
   await server.started;
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/readyz`);
