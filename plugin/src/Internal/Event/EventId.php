@@ -1,6 +1,6 @@
 <?php
 /**
- * Event ids created by the plugin.
+ * Ids created by the plugin: event ids, and the request ids it signs relay requests with.
  *
  * @package LayerSync
  */
@@ -11,8 +11,8 @@ namespace LayerSync\Internal\Event;
 
 /**
  * UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Time-ordered ids keep the
- * relay's and the outbox's indexes append-mostly (random ids cost ~3× ingest throughput,
- * ENVIRONMENT.md). Pure PHP.
+ * relay's and the outbox's indexes append-mostly (random event ids cost ~3× ingest throughput,
+ * ENVIRONMENT.md; random request ids a third of single-event throughput, bench/README.md). Pure PHP.
  *
  * @since 0.1.0
  */
