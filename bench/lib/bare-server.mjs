@@ -5,25 +5,11 @@
  *
  *   node bench/lib/bare-server.mjs --port N     prints "listening <url>"
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { referenceApp, serve } from './reference-server.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const Fastify = createRequire(path.join(root, 'relay', 'package.json'))('fastify');
-const portArg = process.argv.indexOf('--port');
-const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
-
-const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+const app = referenceApp();
 app.post('/v1/events', async (req, reply) => {
   const events = Array.isArray(req.body?.events) ? req.body.events.length : 0;
   return reply.code(202).send({ accepted: events, duplicate: 0, rejected: 0 });
 });
-app.get('/healthz', async () => ({ status: 'ok' }));
-app.get('/readyz', async () => ({ status: 'ready' }));
-
-const url = await app.listen({ host: '127.0.0.1', port });
-console.log(`listening ${url}`);
-const stop = () => void app.close().then(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+await serve(app);

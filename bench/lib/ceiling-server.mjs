@@ -11,25 +11,18 @@
  *
  *   node bench/lib/ceiling-server.mjs --port N --secret S     prints "listening <url>"
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { flag, referenceApp, RELAY_DIR, serve } from './reference-server.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = (p) => import(pathToFileURL(path.join(root, 'relay', 'dist', 'src', p)).href);
-const Fastify = createRequire(path.join(root, 'relay', 'package.json'))('fastify');
-const { readSignedHeaders, signatureMatches } = await dist('ingest/signature.js');
+const dist = (p) => import(pathToFileURL(path.join(RELAY_DIR, 'dist', 'src', p)).href);
+const { readSignedHeaders, requestIdExpiry, signatureMatches } = await dist('ingest/signature.js');
 const { IngestProcessor } = await dist('ingest/process.js');
 
-const arg = (name) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const port = Number(arg('--port') ?? 0);
-const secrets = [arg('--secret') ?? ''];
+const secrets = [flag('secret') ?? ''];
 
 const processor = new IngestProcessor({ mergeWindowMs: 0, dedupWindowMs: 7 * 86_400_000, rateLimit: { eventsPerSecond: 0, burst: 1000 } }, {});
-const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+const app = referenceApp();
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 app.post('/v1/events', async (req, reply) => {
@@ -38,7 +31,7 @@ app.post('/v1/events', async (req, reply) => {
   if (!signatureMatches(headers.value, secrets, req.body)) return reply.code(401).send({ error: 'bad_signature', message: 'no match' });
   const nowMs = Date.now();
   const prepared = processor.prepare(
-    { siteId: headers.value.siteId, requestId: headers.value.requestId, requestIdExpiresAt: nowMs + 601_000, receivedAt: nowMs, body: req.body.toString('utf8') },
+    { siteId: headers.value.siteId, requestId: headers.value.requestId, requestIdExpiresAt: requestIdExpiry(nowMs, 300), receivedAt: nowMs, body: req.body.toString('utf8') },
     () => [],
   );
   const answer = 'answer' in prepared
@@ -46,11 +39,4 @@ app.post('/v1/events', async (req, reply) => {
     : processor.answer(prepared, { replayed: false, results: prepared.batch.events.map(() => 'accepted'), details: prepared.batch.events.map(() => ({})) });
   return reply.code(answer.status).send(answer.body);
 });
-app.get('/healthz', async () => ({ status: 'ok' }));
-app.get('/readyz', async () => ({ status: 'ready' }));
-
-const url = await app.listen({ host: '127.0.0.1', port });
-console.log(`listening ${url}`);
-const stop = () => void app.close().then(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+await serve(app);
