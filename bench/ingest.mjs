@@ -62,7 +62,7 @@ const KEEP = env.BENCH_KEEP === '1';
 // Node flags for the bare and checks servers, e.g. "--cpu-prof --cpu-prof-dir=DIR" (the relay's: BENCH_RELAY_NODE_ARGS).
 const REF_NODE_ARGS = (env.BENCH_REF_NODE_ARGS || '').split(' ').filter(Boolean);
 const EVENT_KIND = env.BENCH_EVENT || 'add_to_cart';
-// v7 (default): time-ordered request ids, as the plugin, the SDK and the CLI send them; v4: random
+// v7 (default): time-ordered request ids, as the plugin and the SDK send them; v4: random
 // ones, as any other client may (they scatter the replay-protection index's writes).
 const REQUEST_IDS = env.BENCH_REQUEST_ID || 'v7';
 // bare,checks,relay (default) or some of them.

@@ -14,6 +14,9 @@ import type { DeliveryOutcome, Destination } from '../src/destinations/types.js'
 import { signRequest } from '../src/sign.js';
 import { uuidv7 } from '../src/util/uuidv7.js';
 
+/** A lowercase, hyphenated UUIDv7 (RFC 9562). */
+export const UUID7_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 export const SITE = 'test-site';
 export const SECRET = 'a'.repeat(64);
 export const SECRET_2 = 'b'.repeat(64);

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientIp, LayerSyncClient } from '../src/sdk/index.js';
+import { UUID7_PATTERN } from './helpers.js';
 
 interface Captured {
   headers: IncomingMessage['headers'];
@@ -123,7 +124,7 @@ describe('LayerSyncClient', () => {
     // Each attempt is signed afresh: a new request id, so replay protection does not refuse it.
     expect(new Set(captured.map((c) => c.headers['x-layersync-request-id'])).size).toBe(3);
     // Time-ordered (UUIDv7), so the relay's replay-protection index stays append-mostly.
-    for (const c of captured) expect(c.headers['x-layersync-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const c of captured) expect(c.headers['x-layersync-request-id']).toMatch(UUID7_PATTERN);
   });
 
   it('does not retry what the relay rejected, and reports its message', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readSignedHeaders, signatureMatches } from '../../src/ingest/signature.js';
 import { signRequest } from '../../src/sign.js';
 import { uuidv7 } from '../../src/util/uuidv7.js';
+import { UUID7_PATTERN } from '../helpers.js';
 
 describe('signRequest', () => {
   it('signs "{request_id}.{timestamp}.{body}" with HMAC-SHA256 as v1=<hex>', () => {
@@ -28,7 +29,7 @@ describe('signRequest', () => {
   it('defaults to a fresh UUIDv7 request id and the current time', () => {
     const before = Math.floor(Date.now() / 1000);
     const h = signRequest({ siteId: 's', secret: 'k', body: '{}' });
-    expect(h['x-layersync-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(h['x-layersync-request-id']).toMatch(UUID7_PATTERN);
     expect(Number(h['x-layersync-timestamp'])).toBeGreaterThanOrEqual(before);
   });
 });
